@@ -1,0 +1,86 @@
+// httpkit-server: the server of http-kit's 600k-connection benchmark.
+//
+// GET /?length=L answers text/plain with the first max(1, min(10240, L))
+// bytes of a constant string (1024 when L is absent).
+#include <charconv>
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "httpkit/server.hpp"
+
+namespace {
+
+const std::string& payload() {
+  static const std::string text = [] {
+    const std::string unit =
+        "http-kit is a http server & client written from scrach for high performance clojure "
+        "web applications, support async and websocket";
+    std::string s;
+    s.reserve(unit.size() * 200);
+    for (int i = 0; i < 200; ++i) s += unit;
+    return s;
+  }();
+  return text;
+}
+
+httpkit::Response answer(const httpkit::Request& request) {
+  long length = 1024;
+  if (auto value = request.query_params().get("length")) {
+    auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), length);
+    if (ec != std::errc() || end != value->data() + value->size() || value->empty())
+      return httpkit::Response::text("length must be an integer\n", 400);
+  }
+  length = std::max(1L, std::min(10240L, length));
+  httpkit::Response response;
+  response.body = std::string_view(payload()).substr(0, std::size_t(length));
+  response.header("Content-Type", "text/plain");
+  return response;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"httpkit-server: the http-kit 600k benchmark server"};
+  httpkit::ServerOptions options;
+  options.port = 8000;
+  std::string processes = "1";
+  app.add_option("--port", options.port, "TCP port")->capture_default_str();
+  app.add_option("--bind", options.host, "address to listen on")->capture_default_str();
+  app.add_option("--threads", options.threads, "event loops per process (0: one per core)")
+      ->capture_default_str();
+  app.add_option("--processes", processes, "worker processes: a number, or auto")
+      ->capture_default_str();
+  app.add_option("--max-connections", options.max_connections,
+                 "connections the server holds at most (0: no limit but descriptors)")
+      ->capture_default_str();
+  app.add_option("--worker-threads", options.worker_threads,
+                 "run the handler on this many threads (0: inline on the loops)")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  if (processes == "auto") {
+    options.processes = 0;
+  } else {
+    auto [end, ec] = std::from_chars(processes.data(), processes.data() + processes.size(),
+                                     options.processes);
+    if (ec != std::errc() || end != processes.data() + processes.size() ||
+        options.processes < 1) {
+      std::fprintf(stderr, "--processes: a positive number or auto\n");
+      return 2;
+    }
+  }
+
+  try {
+    httpkit::Server server(answer, options);
+    server.start();
+    std::printf("Server started. listen at %s:%u\n", options.host.c_str(), unsigned(server.port()));
+    std::fflush(stdout);
+    server.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "httpkit-server: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

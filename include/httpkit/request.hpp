@@ -1,0 +1,74 @@
+// The request a handler sees: views into the bytes the server read.
+//
+// A Request is valid for the duration of the handler call. When the server
+// runs handlers on a worker pool it hands out a detached copy that owns its
+// bytes, so the same type serves both.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "httpkit/header_view.hpp"
+#include "httpkit/params.hpp"
+
+namespace httpkit {
+
+class Request {
+ public:
+  std::string_view method() const { return method_; }
+  std::string_view target() const { return target_; }  // as sent: path?query
+  std::string_view path() const { return path_; }
+  std::string_view query_string() const { return query_; }
+  int version_minor() const { return version_minor_; }
+  std::string_view protocol() const { return version_minor_ ? "HTTP/1.1" : "HTTP/1.0"; }
+  std::string_view scheme() const { return "http"; }
+
+  // Header lookup is case-insensitive; repeated fields are all kept.
+  std::span<const HeaderView> headers() const { return headers_; }
+  std::optional<std::string_view> header(std::string_view name) const;
+  std::vector<std::string_view> header_values(std::string_view name) const;
+
+  std::string_view body() const { return body_; }
+  std::optional<std::string_view> content_type() const { return header("content-type"); }
+
+  // Decoded `?a=1&b=2` and, for application/x-www-form-urlencoded bodies,
+  // the form fields (Ring's wrap-params). Computed on each call.
+  Params query_params() const;
+  Params form_params() const;
+
+  // The peer's IP as text, its port, and our port (looked up on first use).
+  const std::string& remote_addr() const;
+  uint16_t remote_port() const;
+  uint16_t local_port() const;
+
+  bool keep_alive() const { return keep_alive_; }
+
+  // A copy that owns all its bytes; used to move a request off its loop.
+  Request detached() const;
+
+ private:
+  friend class RequestBuilder;
+
+  std::string_view method_, target_, path_, query_, body_;
+  std::span<const HeaderView> headers_;
+  int version_minor_ = 1;
+  bool keep_alive_ = true;
+
+  void load_addresses() const;
+  int fd_ = -1;  // the connection, while the request is on its loop
+  mutable bool addresses_loaded_ = false;
+  mutable uint16_t remote_port_ = 0, local_port_ = 0;
+  mutable std::string remote_addr_;
+
+  // Only a detached request owns storage: its bytes and its header array.
+  std::shared_ptr<const std::string> owned_bytes_;
+  std::shared_ptr<const std::vector<HeaderView>> owned_headers_;
+};
+
+}  // namespace httpkit

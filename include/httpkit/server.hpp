@@ -1,0 +1,95 @@
+// The HTTP/1.1 server: a handler from Request to Response, run on one
+// event loop per thread, optionally in several worker processes.
+//
+//   httpkit::Server server([](const httpkit::Request& req) {
+//     return httpkit::Response::text("hello " + std::string(req.path()));
+//   }, {.port = 8090});
+//   server.run();  // until SIGINT/SIGTERM
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "httpkit/request.hpp"
+#include "httpkit/response.hpp"
+
+namespace httpkit {
+
+using Handler = std::function<Response(const Request&)>;
+using Logger = std::function<void(std::string_view message)>;
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8090;  // 0 picks a free port; see Server::port()
+
+  int threads = 0;    // event loops per process; 0 = one per core
+  int processes = 1;  // worker processes; 0 = auto (from the fd limit and max_connections)
+  std::size_t max_connections = 0;  // whole server; 0 = as many as descriptors allow
+
+  // Limits (http-kit's defaults).
+  std::size_t max_body = 8u << 20;      // 413 beyond
+  std::size_t max_line = 8192;          // 414 beyond
+  std::size_t max_head = 64u << 10;     // 431 beyond
+  std::size_t max_headers = 100;        // 431 beyond
+
+  // Every wait a peer controls has a deadline.
+  std::chrono::milliseconds header_timeout{30'000};  // first byte to end of head (slowloris)
+  std::chrono::milliseconds body_timeout{60'000};    // between two reads of a body
+  std::chrono::milliseconds idle_timeout{75'000};    // keep-alive between requests
+  std::chrono::milliseconds write_timeout{60'000};   // between two writes that make progress
+  std::chrono::milliseconds stop_timeout{5'000};     // graceful stop: in-flight work gets this long
+
+  std::optional<std::string> server_header = "httpkit";  // nullopt: no Server header
+
+  // 0 runs handlers inline on the loop (fastest; handlers must not block).
+  // N > 0 runs them on N worker threads per process, like http-kit's pool.
+  int worker_threads = 0;
+  std::size_t worker_queue = 20480;  // pending handler calls beyond this get 503
+
+  bool handle_signals = true;  // run(): SIGINT/SIGTERM stop gracefully
+  Logger log_error;            // default: stderr
+};
+
+enum class ServerStatus { stopped, running, stopping };
+
+class Server {
+ public:
+  Server(Handler handler, ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the loops (and worker processes) in the background.
+  // Throws std::system_error when the address cannot be bound.
+  void start();
+  // start() if needed, then block until the server has stopped.
+  void run();
+  // Graceful stop: stop accepting, close idle connections, let in-flight
+  // responses finish within stop_timeout, then close the rest. Safe from
+  // any thread and from a signal handler's thread; returns immediately.
+  void stop();
+  // Blocks until stopped.
+  void wait();
+
+  ServerStatus status() const;
+  uint16_t port() const;  // the bound port (useful with port 0)
+  const ServerOptions& options() const;
+
+  // Connections currently open in this process (all loops).
+  std::size_t connection_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// How many worker processes `processes = 0` (auto) resolves to.
+int auto_process_count(std::size_t max_connections, int threads);
+
+}  // namespace httpkit

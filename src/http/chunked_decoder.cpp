@@ -1,0 +1,188 @@
+#include "http/chunked_decoder.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "http/char_class.hpp"
+
+namespace httpkit::http {
+namespace {
+
+bool is_ws(char c) { return ascii::is_ows(c); }
+bool is_tchar(char c) { return ascii::is_token_char(c); }
+
+// qdtext and the second byte of a quoted-pair (RFC 9110 §5.6.4).
+bool is_qdtext(char c) { return ascii::is_value_char(c) && c != '"' && c != '\\'; }
+bool is_quotable(char c) { return ascii::is_value_char(c); }
+
+}  // namespace
+
+ChunkedDecoder::Step ChunkedDecoder::decode(char* data, std::size_t len,
+                                            const ChunkedLimits& limits) {
+  std::size_t in = 0;   // next input byte
+  std::size_t out = 0;  // end of the decoded bytes
+  while (in < len) {
+    switch (state_) {
+      case State::done:
+        return {ChunkedStatus::done, in, out};
+      case State::bad:
+        return {ChunkedStatus::bad, in, out};
+      case State::too_large:
+        return {ChunkedStatus::too_large, in, out};
+      case State::data: {
+        // The bulk of the body: one move per contiguous run of chunk data.
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<uint64_t>(remaining_, len - in));
+        if (out != in) std::memmove(data + out, data + in, n);
+        in += n;
+        out += n;
+        remaining_ -= n;
+        total_ += n;
+        if (remaining_ == 0) state_ = State::data_cr;
+        break;
+      }
+      default:
+        step(data[in], limits);
+        if (state_ == State::bad || state_ == State::too_large) break;
+        ++in;
+        break;
+    }
+    if (state_ == State::bad) return {ChunkedStatus::bad, in, out};
+    if (state_ == State::too_large) return {ChunkedStatus::too_large, in, out};
+  }
+  if (state_ == State::done) return {ChunkedStatus::done, in, out};
+  return {ChunkedStatus::more, in, out};
+}
+
+void ChunkedDecoder::end_chunk_size(const ChunkedLimits& limits) {
+  if (chunk_size_ > limits.max_body - std::min(total_, limits.max_body)) {
+    state_ = State::too_large;
+  }
+}
+
+void ChunkedDecoder::step(char c, const ChunkedLimits& limits) {
+  const bool in_size_line = state_ <= State::size_lf;
+  if (in_size_line && ++line_bytes_ > limits.max_line) {
+    state_ = State::bad;
+    return;
+  }
+  const bool in_trailers = state_ >= State::trailer_start && state_ <= State::final_lf;
+  if (in_trailers && ++trailer_bytes_ > limits.max_trailers) {
+    state_ = State::too_large;
+    return;
+  }
+
+  State next = State::bad;
+  switch (state_) {
+    case State::size_first:
+      if (ascii::hex_value(c) >= 0) {
+        chunk_size_ = static_cast<uint64_t>(ascii::hex_value(c));
+        next = State::size;
+      }
+      break;
+    case State::size:
+      if (const int digit = ascii::hex_value(c); digit >= 0) {
+        if ((chunk_size_ >> 60) != 0) break;  // one more digit would overflow
+        chunk_size_ = (chunk_size_ << 4) | static_cast<uint64_t>(digit);
+        next = State::size;
+        break;
+      }
+      end_chunk_size(limits);
+      if (state_ == State::too_large) return;
+      if (c == '\r') next = State::size_lf;
+      if (c == ';') next = State::ext_name_start;
+      if (is_ws(c)) next = State::size_ws;
+      break;
+    case State::size_ws:
+      if (is_ws(c)) next = State::size_ws;
+      if (c == ';') next = State::ext_name_start;
+      break;
+    case State::ext_name_start:
+      if (is_ws(c)) next = State::ext_name_start;
+      if (is_tchar(c)) next = State::ext_name;
+      break;
+    case State::ext_name:
+      if (is_tchar(c)) next = State::ext_name;
+      if (is_ws(c)) next = State::ext_name_ws;
+      if (c == '=') next = State::ext_value_start;
+      if (c == ';') next = State::ext_name_start;
+      if (c == '\r') next = State::size_lf;
+      break;
+    case State::ext_name_ws:
+      if (is_ws(c)) next = State::ext_name_ws;
+      if (c == '=') next = State::ext_value_start;
+      if (c == ';') next = State::ext_name_start;
+      break;
+    case State::ext_value_start:
+      if (is_ws(c)) next = State::ext_value_start;
+      if (is_tchar(c)) next = State::ext_token;
+      if (c == '"') next = State::ext_quoted;
+      break;
+    case State::ext_token:
+      if (is_tchar(c)) next = State::ext_token;
+      if (is_ws(c)) next = State::ext_value_ws;
+      if (c == ';') next = State::ext_name_start;
+      if (c == '\r') next = State::size_lf;
+      break;
+    case State::ext_quoted:
+      if (is_qdtext(c)) next = State::ext_quoted;
+      if (c == '\\') next = State::ext_quoted_pair;
+      if (c == '"') next = State::ext_value_end;
+      break;
+    case State::ext_quoted_pair:
+      if (is_quotable(c)) next = State::ext_quoted;
+      break;
+    case State::ext_value_end:
+      if (is_ws(c)) next = State::ext_value_ws;
+      if (c == ';') next = State::ext_name_start;
+      if (c == '\r') next = State::size_lf;
+      break;
+    case State::ext_value_ws:
+      if (is_ws(c)) next = State::ext_value_ws;
+      if (c == ';') next = State::ext_name_start;
+      break;
+    case State::size_lf:
+      if (c != '\n') break;
+      line_bytes_ = 0;
+      if (chunk_size_ == 0) {
+        next = State::trailer_start;
+      } else {
+        remaining_ = chunk_size_;
+        next = State::data;
+      }
+      break;
+    case State::data_cr:
+      if (c == '\r') next = State::data_lf;
+      break;
+    case State::data_lf:
+      if (c == '\n') next = State::size_first;
+      break;
+    case State::trailer_start:
+      // Whitespace here would be obs-fold, an empty name a stray colon.
+      if (c == '\r') next = State::final_lf;
+      if (is_tchar(c)) next = State::trailer_name;
+      break;
+    case State::trailer_name:
+      if (is_tchar(c)) next = State::trailer_name;
+      if (c == ':') next = State::trailer_value;
+      break;
+    case State::trailer_value:
+      if (ascii::is_value_char(c)) next = State::trailer_value;
+      if (c == '\r') next = State::trailer_lf;
+      break;
+    case State::trailer_lf:
+      if (c == '\n') next = State::trailer_start;
+      break;
+    case State::final_lf:
+      if (c == '\n') next = State::done;
+      break;
+    case State::data:
+    case State::done:
+    case State::bad:
+    case State::too_large:
+      return;  // handled by decode()
+  }
+  state_ = next;
+}
+
+}  // namespace httpkit::http

@@ -1,0 +1,284 @@
+#include "http/request_parser.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "http/char_class.hpp"
+#include "http/field_rules.hpp"
+
+namespace httpkit::http {
+namespace {
+
+// Methods this server recognizes (IANA HTTP Method Registry, plus PURGE,
+// SOURCE and the SSDP ones that real clients send). Anything else is a 501
+// (RFC 9110 §9.1). Left out on purpose: CONNECT, since an origin server opens
+// no tunnels, and PRI, which only starts the HTTP/2 connection preface.
+constexpr std::string_view kKnownMethods[] = {
+    "GET",       "POST",         "HEAD",        "PUT",        "DELETE",          "OPTIONS",
+    "PATCH",     "TRACE",        "QUERY",       "PROPFIND",   "PROPPATCH",       "MKCOL",
+    "COPY",      "MOVE",         "LOCK",        "UNLOCK",     "SEARCH",          "REPORT",
+    "ACL",       "BIND",         "REBIND",      "UNBIND",     "LINK",            "UNLINK",
+    "MERGE",     "CHECKIN",      "CHECKOUT",    "UNCHECKOUT", "VERSION-CONTROL", "MKACTIVITY",
+    "LABEL",     "UPDATE",       "MKWORKSPACE", "MKCALENDAR", "BASELINE-CONTROL", "ORDERPATCH",
+    "MKREDIRECTREF", "UPDATEREDIRECTREF", "PURGE", "SOURCE",  "M-SEARCH",        "NOTIFY",
+    "SUBSCRIBE", "UNSUBSCRIBE",
+};
+
+bool is_known_method(std::string_view method) {
+  return std::find(std::begin(kKnownMethods), std::end(kKnownMethods), method) !=
+         std::end(kKnownMethods);
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) { return ascii::to_lower(c) >= 'a' && ascii::to_lower(c) <= 'z'; }
+
+// origin-form ("/..."), asterisk-form ("*") or absolute-form ("scheme:...").
+// The authority-form belongs to CONNECT, which is refused before we get here.
+bool has_target_form(std::string_view target) {
+  if (target.front() == '/' || target == "*") return true;
+  if (!is_alpha(target.front())) return false;
+  for (char c : target.substr(1)) {
+    if (c == ':') return true;
+    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return false;
+}
+
+// Splits at the first '?'. A fragment has no business in a request-target;
+// when a client sends one anyway it is kept out of path and query.
+void split_target(RequestHead& out) {
+  const std::string_view t = out.target;
+  const std::size_t fragment = std::min(t.find('#'), t.size());
+  const std::size_t question = t.find('?');
+  if (question < fragment) {
+    out.path = t.substr(0, question);
+    out.query = t.substr(question + 1, fragment - question - 1);
+  } else {
+    out.path = t.substr(0, fragment);
+  }
+}
+
+// One pass over the head. Every step either advances `p_` and returns true,
+// or records in `stop_` why it stopped (out of bytes, or a fault) and returns
+// false. Faults are reported at the first byte that shows them, and bytes
+// past a limit are never looked at, so a head split anywhere parses the same.
+class HeadParser {
+ public:
+  HeadParser(std::string_view buf, const ParseLimits& limits, HeaderField* headers,
+             std::size_t capacity, RequestHead& out)
+      : begin_(buf.data()),
+        p_(buf.data()),
+        end_(buf.data() + std::min(buf.size(), limits.max_head_bytes)),
+        truncated_(buf.size() > limits.max_head_bytes),
+        max_request_line_(limits.max_request_line),
+        headers_(headers),
+        capacity_(capacity),
+        out_(out) {}
+
+  ParseResult parse() {
+    skip_empty_lines();
+    if (!parse_request_line()) return stop_;
+    FieldRules rules(out_.version_minor);
+    if (!parse_fields(rules)) return stop_;
+    if (Fault fault = rules.finish(out_)) {
+      fail(fault.error, fault.detail);
+      return stop_;
+    }
+    split_target(out_);
+    out_.head_length = static_cast<std::size_t>(p_ - begin_);
+    return {ParseStatus::complete};
+  }
+
+ private:
+  bool need_more() {
+    // Out of bytes inside the head limit is "wait"; at the limit it is final.
+    stop_ = truncated_ ? ParseResult{ParseStatus::error, ParseError::headers_too_large,
+                                     "request head too large"}
+                       : ParseResult{ParseStatus::incomplete};
+    return false;
+  }
+
+  bool fail(ParseError error, std::string_view detail) {
+    stop_ = {ParseStatus::error, error, detail};
+    return false;
+  }
+
+  // RFC 9112 §2.2: a server should ignore empty lines before the request line.
+  void skip_empty_lines() {
+    while (end_ - p_ >= 2 && p_[0] == '\r' && p_[1] == '\n') p_ += 2;
+  }
+
+  // At a CR: steps over it and the LF that must follow (bare CR is refused).
+  bool step_over_crlf() {
+    if (++p_ == end_) return need_more();
+    if (*p_ != '\n') return fail(ParseError::bad_request, "CR not followed by LF");
+    ++p_;
+    return true;
+  }
+
+  bool parse_request_line() {
+    // The line's content (without CRLF) must end by `line_end`; running into
+    // it with bytes still to come means the line is too long.
+    const char* line_end =
+        static_cast<std::size_t>(end_ - p_) > max_request_line_ ? p_ + max_request_line_ : end_;
+    auto out_of_line = [&] {
+      return line_end < end_ ? fail(ParseError::uri_too_long, "request line too long")
+                             : need_more();
+    };
+
+    const char* method = p_;
+    while (p_ < line_end && ascii::is_token_char(*p_)) ++p_;
+    if (p_ == line_end) return out_of_line();
+    if (*p_ != ' ' || p_ == method) return fail(ParseError::bad_request, "invalid method");
+    out_.method = {method, static_cast<std::size_t>(p_ - method)};
+    if (!is_known_method(out_.method)) return fail(ParseError::not_implemented, "unknown method");
+    ++p_;
+
+    const char* target = p_;
+    p_ = ascii::skip_target_chars(p_, line_end);
+    if (p_ == line_end) return out_of_line();
+    if (*p_ != ' ' || p_ == target) return fail(ParseError::bad_request, "invalid request-target");
+    out_.target = {target, static_cast<std::size_t>(p_ - target)};
+    if (!has_target_form(out_.target)) return fail(ParseError::bad_request, "invalid request-target");
+    ++p_;
+
+    // "HTTP/" DIGIT "." DIGIT, checked byte by byte so garbage shows early.
+    static constexpr std::string_view kVersion = "HTTP/#.#";  // '#' is a digit
+    const char* version = p_;
+    for (char expected : kVersion) {
+      if (p_ == line_end) return out_of_line();
+      const bool ok = expected == '#' ? is_digit(*p_) : *p_ == expected;
+      if (!ok) return fail(ParseError::bad_request, "invalid HTTP version");
+      ++p_;
+    }
+    if (version[5] != '1') {
+      return fail(ParseError::version_not_supported, "HTTP major version is not 1");
+    }
+    // RFC 9110 §6.2: a later 1.x is served as the highest minor we implement.
+    out_.version_minor = version[7] == '0' ? 0 : 1;
+    if (p_ == end_) return need_more();
+    if (*p_ != '\r') return fail(ParseError::bad_request, "request line does not end after the version");
+    return step_over_crlf();
+  }
+
+  bool parse_fields(FieldRules& rules) {
+    for (;;) {
+      if (p_ == end_) return need_more();
+      if (*p_ == '\r') return step_over_crlf();  // the blank line that ends the head
+      if (ascii::is_ows(*p_)) {
+        // RFC 9112 §5.2: obs-fold (or whitespace before the first field) is refused.
+        return fail(ParseError::bad_request, out_.num_headers == 0
+                                                 ? "whitespace before the first header field"
+                                                 : "obsolete line folding");
+      }
+      if (out_.num_headers == capacity_) {
+        return fail(ParseError::headers_too_large, "too many header fields");
+      }
+
+      const char* name = p_;
+      while (p_ < end_ && ascii::is_token_char(*p_)) ++p_;
+      if (p_ == end_) return need_more();
+      if (*p_ != ':' || p_ == name) return fail(ParseError::bad_request, "invalid header field name");
+      const std::string_view field_name{name, static_cast<std::size_t>(p_ - name)};
+      ++p_;
+
+      while (p_ < end_ && ascii::is_ows(*p_)) ++p_;
+      const char* value = p_;
+      for (;;) {
+        p_ = ascii::skip_value_chars_except_tab(p_, end_);
+        if (p_ == end_ || *p_ != '\t') break;
+        ++p_;
+      }
+      if (p_ == end_) return need_more();
+      if (*p_ != '\r') {
+        return fail(ParseError::bad_request, *p_ == '\n' ? "header line ends in a bare LF"
+                                                         : "control character in header value");
+      }
+      const char* value_end = p_;
+      while (value_end > value && ascii::is_ows(value_end[-1])) --value_end;
+      if (!step_over_crlf()) return false;
+
+      const std::string_view field_value{value, static_cast<std::size_t>(value_end - value)};
+      headers_[out_.num_headers++] = {field_name, field_value};
+      if (Fault fault = rules.on_field(field_name, field_value)) {
+        return fail(fault.error, fault.detail);
+      }
+    }
+  }
+
+  const char* const begin_;
+  const char* p_;
+  const char* const end_;  // the buffer, cut at the head limit
+  const bool truncated_;   // bytes exist past `end_`
+  const std::size_t max_request_line_;
+  HeaderField* const headers_;
+  const std::size_t capacity_;
+  RequestHead& out_;
+  ParseResult stop_{ParseStatus::incomplete};
+};
+
+}  // namespace
+
+int status_of(ParseError e) {
+  switch (e) {
+    case ParseError::none:
+      return 200;
+    case ParseError::bad_request:
+      return 400;
+    case ParseError::uri_too_long:
+      return 414;
+    case ParseError::headers_too_large:
+      return 431;
+    case ParseError::not_implemented:
+      return 501;
+    case ParseError::version_not_supported:
+      return 505;
+  }
+  return 400;
+}
+
+std::string_view reason_of(ParseError e) {
+  switch (e) {
+    case ParseError::none:
+      return "OK";
+    case ParseError::bad_request:
+      return "Bad Request";
+    case ParseError::uri_too_long:
+      return "URI Too Long";
+    case ParseError::headers_too_large:
+      return "Request Header Fields Too Large";
+    case ParseError::not_implemented:
+      return "Not Implemented";
+    case ParseError::version_not_supported:
+      return "HTTP Version Not Supported";
+  }
+  return "Bad Request";
+}
+
+std::size_t find_head_end(std::string_view buf, std::size_t scan_from) {
+  const char* const data = buf.data();
+  const std::size_t size = buf.size();
+  std::size_t start = 0;
+  while (start + 2 <= size && data[start] == '\r' && data[start + 1] == '\n') start += 2;
+  // The blank line's LF is the last of "\r\n\r\n" after a non-empty request
+  // line, so at least 4 bytes past `start`; and it was not there before.
+  std::size_t i = std::max(start + 4, scan_from);
+  while (i < size) {
+    const void* lf = std::memchr(data + i, '\n', size - i);
+    if (lf == nullptr) return 0;
+    i = static_cast<std::size_t>(static_cast<const char*>(lf) - data);
+    if (data[i - 1] == '\r' && data[i - 2] == '\n' && data[i - 3] == '\r') return i + 1;
+    ++i;
+  }
+  return 0;
+}
+
+ParseResult parse_request_head(std::string_view buf, const ParseLimits& limits,
+                               HeaderField* headers, std::size_t max_headers, RequestHead& out) {
+  out = RequestHead{};
+  out.headers = headers;
+  HeadParser parser(buf, limits, headers, std::min(max_headers, limits.max_headers), out);
+  return parser.parse();
+}
+
+}  // namespace httpkit::http

@@ -1,0 +1,61 @@
+// Serialises a response head (status line and header section). Pure: it
+// appends bytes to a string and knows nothing of sockets.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "httpkit/response.hpp"
+
+namespace httpkit::http {
+
+std::string_view reason_phrase(int status);
+
+// How the body that follows the head is delimited.
+enum class Framing : uint8_t {
+  content_length,  // Content-Length: n
+  chunked,         // Transfer-Encoding: chunked (HTTP/1.1 only)
+  until_close,     // HTTP/1.0 streaming: the close ends the body
+  no_body,         // 1xx, 204, 304: no length, no body
+};
+
+struct ResponseHead {
+  int status = 200;
+  int version_minor = 1;  // the request's; the status line is always HTTP/1.1
+  Framing framing = Framing::content_length;
+  uint64_t content_length = 0;
+  bool keep_alive = true;
+  std::string_view date;                     // IMF-fixdate, see HttpDate
+  std::optional<std::string_view> server;    // Server header value
+  std::span<const Header> headers;           // the handler's, framing ones skipped
+};
+
+// True for the header names the server owns and drops from a handler's list.
+bool is_framing_header(std::string_view name);
+
+// True when the handler's headers ask for the connection to close.
+bool asks_to_close(std::span<const Header> headers);
+
+void append_response_head(std::string& out, const ResponseHead& head);
+
+// A complete small response with a text body, e.g. for errors.
+void append_simple_response(std::string& out, int status, std::string_view body,
+                            std::string_view date, std::optional<std::string_view> server,
+                            bool keep_alive, int version_minor = 1);
+
+// "Sun, 06 Nov 1994 08:49:37 GMT", recomputed once per second.
+class HttpDate {
+ public:
+  std::string_view now();
+  static void format(std::time_t t, char out[29]);
+
+ private:
+  std::time_t cached_second_ = -1;
+  char text_[29] = {};
+};
+
+}  // namespace httpkit::http

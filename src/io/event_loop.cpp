@@ -1,0 +1,118 @@
+#include "io/event_loop.hpp"
+
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+
+namespace httpkit::io {
+namespace {
+
+constexpr uint8_t kWakeKind = 0;
+constexpr int kMaxEvents = 1024;
+
+uint64_t pack(uint8_t kind, int fd) { return (uint64_t{kind} << 32) | uint32_t(fd); }
+
+}  // namespace
+
+uint64_t monotonic_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1'000'000;
+}
+
+EventLoop::EventLoop() : now_ms_(monotonic_ms()), timers_(now_ms_), events_(kMaxEvents) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  kinds_.push_back({nullptr, nullptr});  // kind 0 is the wake-up eventfd
+  add(wake_fd_, EPOLLIN, kWakeKind);
+}
+
+EventLoop::~EventLoop() {
+  close(wake_fd_);
+  close(epoll_fd_);
+}
+
+uint8_t EventLoop::register_kind(IoCallback callback, void* context) {
+  if (kinds_.size() >= 255) throw std::length_error("too many descriptor kinds");
+  kinds_.push_back({callback, context});
+  return uint8_t(kinds_.size() - 1);
+}
+
+bool EventLoop::add(int fd, uint32_t events, uint8_t kind) {
+  epoll_event ev{};
+  ev.events = events | EPOLLET;
+  ev.data.u64 = pack(kind, fd);
+  return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::modify(int fd, uint32_t events, uint8_t kind) {
+  epoll_event ev{};
+  ev.events = events | EPOLLET;
+  ev.data.u64 = pack(kind, fd);
+  return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::post(Task task) {
+  if (posted_.push(std::move(task))) wake();
+}
+
+void EventLoop::stop() {
+  stopping_.store(true, std::memory_order_release);
+  wake();
+}
+
+void EventLoop::wake() {
+  uint64_t one = 1;
+  // EAGAIN means the counter is already non-zero: the loop will wake anyway.
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+uint64_t EventLoop::refresh_now() { return now_ms_ = monotonic_ms(); }
+
+void EventLoop::run_posted() {
+  uint64_t counter;
+  [[maybe_unused]] ssize_t n = read(wake_fd_, &counter, sizeof counter);
+  posted_.take_all(running_);
+  for (auto& task : running_) task();
+  running_.clear();
+}
+
+void EventLoop::run_once(int max_wait_ms) {
+  int64_t timer_wait = timers_.ms_until_next(now_ms_);
+  int wait = max_wait_ms;
+  if (timer_wait >= 0 && (wait < 0 || timer_wait < wait)) wait = int(timer_wait);
+  int n = epoll_wait(epoll_fd_, events_.data(), int(events_.size()), wait);
+  refresh_now();
+  bool woken = false;
+  for (int i = 0; i < n; ++i) {
+    uint64_t data = events_[i].data.u64;
+    uint8_t kind = uint8_t(data >> 32);
+    if (kind == kWakeKind) {
+      woken = true;
+      continue;
+    }
+    const Kind& k = kinds_[kind];
+    k.callback(k.context, int(uint32_t(data)), events_[i].events);
+  }
+  if (woken) run_posted();
+  timers_.advance(now_ms_);
+  if (after_events_) after_events_();
+}
+
+void EventLoop::run() {
+  while (!stopping_.load(std::memory_order_acquire)) run_once(-1);
+  // Tasks posted before stop() still run: a sender may be waiting on them.
+  posted_.take_all(running_);
+  for (auto& task : running_) task();
+  running_.clear();
+}
+
+}  // namespace httpkit::io

@@ -1,0 +1,48 @@
+// Worker processes: the unit of scale past one process's descriptor limit.
+//
+// The master forks N workers, waits until each says it is serving, and
+// then supervises: a worker that dies is started again; stop() asks every
+// worker to drain (SIGTERM) and, after a grace period, kills the stragglers.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+namespace httpkit::io {
+
+class WorkerProcesses {
+ public:
+  // Runs in the child. It writes one byte to `ready_fd` once it serves and
+  // returns the exit status.
+  using WorkerMain = std::function<int(int index, int ready_fd)>;
+
+  WorkerProcesses(int count, WorkerMain main);
+
+  // Forks every worker and waits (up to `timeout`) until all are ready.
+  // The caller must have blocked SIGCHLD (and the stop signals) first.
+  // Throws std::runtime_error if a worker fails to start.
+  void start(std::chrono::milliseconds timeout);
+
+  // Supervises until stop() was called and every worker has exited.
+  void supervise(std::chrono::milliseconds grace);
+
+  // Thread- and signal-safe enough: sets a flag the supervisor acts on.
+  void stop() { stop_requested_ = true; }
+
+  int count() const { return int(pids_.size()); }
+  const std::vector<pid_t>& pids() const { return pids_; }
+
+ private:
+  pid_t spawn(int index, int ready_fd);
+  bool wait_ready(int ready_fd, int workers, std::chrono::milliseconds timeout);
+  void reap(bool restart);
+
+  WorkerMain main_;
+  std::vector<pid_t> pids_;
+  volatile bool stop_requested_ = false;
+};
+
+}  // namespace httpkit::io

@@ -1,0 +1,74 @@
+// Per-connection state of the HTTP server.
+//
+// An idle keep-alive connection is this fixed struct and nothing else: the
+// two pointers below stay null until a request arrives in pieces or the
+// socket refuses bytes, and are freed as soon as that is over.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "http/chunked_decoder.hpp"
+#include "http/request_parser.hpp"
+#include "io/timer_wheel.hpp"
+
+namespace httpkit::server {
+
+class LoopServer;
+
+// How far the request at the front of a byte range has been taken apart.
+// The range holds [head | decoded body | consumed raw | unconsumed raw].
+struct RequestProgress {
+  std::size_t scan_from = 0;    // where the search for the end of the head resumes
+  std::size_t head_length = 0;  // 0 until the head is complete
+  std::size_t body_end = 0;     // end of the (decoded) body so far
+  std::size_t raw_pos = 0;      // first byte not yet consumed by body framing
+  http::BodyFraming framing = http::BodyFraming::none;
+  uint64_t content_length = 0;
+  bool continue_sent = false;
+  http::ChunkedDecoder chunked;
+};
+
+// Bytes of a request that did not arrive in one read (and any pipelined
+// requests behind it that wait for their turn).
+struct PendingInput {
+  std::string bytes;
+  RequestProgress progress;
+};
+
+// Response bytes the socket did not take yet: a byte tail, then maybe a file.
+struct PendingOutput {
+  std::string bytes;
+  std::size_t offset = 0;
+  int file_fd = -1;
+  off_t file_offset = 0;
+  std::size_t file_remaining = 0;
+};
+
+enum class Phase : uint8_t {
+  idle,     // between requests (keep-alive timer)
+  reading,  // part of a request is here (header or body timer)
+  busy,     // a handler runs elsewhere (worker pool)
+};
+
+struct Connection {
+  io::TimerNode timer;  // the one deadline that applies in the current phase
+  PendingInput* input = nullptr;
+  PendingOutput* output = nullptr;
+  LoopServer* owner = nullptr;
+  int fd = -1;
+  uint32_t generation = 0;  // tells a recycled fd from the connection a task was for
+  Phase phase = Phase::idle;
+  bool close_after_write = false;  // the response in flight ends the connection
+  bool read_pending = false;       // stopped reading with bytes possibly left in the socket
+  bool in_body = false;            // the timer is the body timer
+
+  bool open() const { return owner != nullptr; }
+};
+
+static_assert(sizeof(Connection) <= 80, "an idle connection must stay small");
+
+}  // namespace httpkit::server

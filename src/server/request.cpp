@@ -1,0 +1,132 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "httpkit/request.hpp"
+#include "server/request_builder.hpp"
+
+namespace httpkit {
+
+Request RequestBuilder::from_head(const http::RequestHead& head, std::string_view body, int fd) {
+  Request r;
+  r.method_ = head.method;
+  r.target_ = head.target;
+  r.path_ = head.path;
+  r.query_ = head.query;
+  r.body_ = body;
+  r.headers_ = {head.headers, head.num_headers};
+  r.version_minor_ = head.version_minor;
+  r.keep_alive_ = head.keep_alive;
+  r.fd_ = fd;
+  return r;
+}
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  for (const HeaderView& h : headers_)
+    if (iequals(h.name, name)) return h.value;
+  return std::nullopt;
+}
+
+std::vector<std::string_view> Request::header_values(std::string_view name) const {
+  std::vector<std::string_view> values;
+  for (const HeaderView& h : headers_)
+    if (iequals(h.name, name)) values.push_back(h.value);
+  return values;
+}
+
+Params Request::query_params() const { return Params::parse(query_); }
+
+Params Request::form_params() const {
+  auto type = content_type();
+  if (!type) return {};
+  std::string_view media = type->substr(0, type->find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  if (!iequals(media, "application/x-www-form-urlencoded")) return {};
+  return Params::parse(body_);
+}
+
+void Request::load_addresses() const {
+  if (addresses_loaded_ || fd_ < 0) return;
+  addresses_loaded_ = true;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    if (ss.ss_family == AF_INET) {
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+      char text[INET_ADDRSTRLEN];
+      inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+      remote_addr_ = text;
+      remote_port_ = ntohs(v4->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      char text[INET6_ADDRSTRLEN];
+      inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+      remote_addr_ = text;
+      remote_port_ = ntohs(v6->sin6_port);
+    }
+  }
+  len = sizeof ss;
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    local_port_ = ss.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port)
+                                          : ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  }
+}
+
+const std::string& Request::remote_addr() const {
+  load_addresses();
+  return remote_addr_;
+}
+
+uint16_t Request::remote_port() const {
+  load_addresses();
+  return remote_port_;
+}
+
+uint16_t Request::local_port() const {
+  load_addresses();
+  return local_port_;
+}
+
+Request Request::detached() const {
+  load_addresses();
+  // Every view of a request points into one byte range (the head and the
+  // body follow each other), except after a chunked body was decoded in
+  // place, where they are still inside that range. Copy the span from the
+  // lowest to the highest address and rebase the views into the copy.
+  const char* lo = method_.data();
+  const char* hi = method_.data() + method_.size();
+  auto widen = [&](std::string_view v) {
+    if (v.empty()) return;
+    lo = std::min(lo, v.data());
+    hi = std::max(hi, v.data() + v.size());
+  };
+  widen(target_);
+  widen(body_);
+  for (const HeaderView& h : headers_) {
+    widen(h.name);
+    widen(h.value);
+  }
+  auto bytes = std::make_shared<std::string>(lo, hi);
+  auto rebase = [&](std::string_view v) -> std::string_view {
+    if (v.empty()) return {};
+    return {bytes->data() + (v.data() - lo), v.size()};
+  };
+  Request copy = *this;
+  copy.method_ = rebase(method_);
+  copy.target_ = rebase(target_);
+  copy.path_ = rebase(path_);
+  copy.query_ = rebase(query_);
+  copy.body_ = rebase(body_);
+  auto headers = std::make_shared<std::vector<HeaderView>>();
+  headers->reserve(headers_.size());
+  for (const HeaderView& h : headers_) headers->push_back({rebase(h.name), rebase(h.value)});
+  copy.headers_ = *headers;
+  copy.owned_bytes_ = std::move(bytes);
+  copy.owned_headers_ = std::move(headers);
+  copy.fd_ = -1;
+  return copy;
+}
+
+}  // namespace httpkit

@@ -1,0 +1,262 @@
+// Server: resolves the options into loops, threads and processes.
+#include "httpkit/server.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "io/socket.hpp"
+#include "io/worker_processes.hpp"
+#include "server/connection_table.hpp"
+#include "server/loop_server.hpp"
+
+namespace httpkit {
+namespace {
+
+// Descriptors a process keeps for itself (stdio, epoll, eventfds, files).
+constexpr std::size_t kReservedDescriptors = 64;
+// Share of a process's descriptors `processes = auto` plans to use, leaving
+// room for the uneven spread of SO_REUSEPORT hashing.
+constexpr double kAutoFill = 0.8;
+
+int resolve_threads(int threads) {
+  if (threads > 0) return threads;
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? int(n) : 1;
+}
+
+void log_to_stderr(std::string_view message) {
+  std::fprintf(stderr, "httpkit: %.*s\n", int(message.size()), message.data());
+}
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+// Waits for SIGINT/SIGTERM (already blocked) while `running()` holds.
+template <typename Running>
+bool wait_for_stop_signal(Running running) {
+  sigset_t set = stop_signals();
+  while (running()) {
+    timespec wait{0, 200'000'000};
+    if (sigtimedwait(&set, nullptr, &wait) > 0) return true;
+  }
+  return false;
+}
+
+// All the loops of one process.
+class ProcessServer {
+ public:
+  ProcessServer(Handler handler, const ServerOptions& options, std::size_t per_loop_limit)
+      : shared_(std::move(handler), options, per_loop_limit) {}
+
+  ~ProcessServer() {
+    stop();
+    join();
+  }
+
+  // Opens one SO_REUSEPORT listener per loop and starts the loop threads.
+  void start(int threads) {
+    std::vector<int> listeners;
+    try {
+      for (int i = 0; i < threads; ++i) {
+        uint16_t port = i == 0 ? shared_.options.port : bound_port_;
+        listeners.push_back(io::listen_tcp(shared_.options.host, port, /*reuse_port=*/true));
+        if (i == 0) bound_port_ = io::local_port_of(listeners[0]);
+      }
+    } catch (...) {
+      for (int fd : listeners) close(fd);
+      throw;
+    }
+    for (int fd : listeners) loops_.push_back(std::make_unique<server::LoopServer>(shared_, fd));
+    // Loop threads never take the stop signals: the thread in run() does.
+    sigset_t block = stop_signals(), previous;
+    pthread_sigmask(SIG_BLOCK, &block, &previous);
+    for (auto& loop : loops_) threads_.emplace_back([l = loop.get()] { l->run(); });
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  }
+
+  void stop() {
+    for (auto& loop : loops_) loop->begin_stop();
+  }
+
+  void join() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    threads_.clear();
+    done_ = true;
+  }
+
+  bool done() const { return done_; }
+  uint16_t port() const { return bound_port_; }
+
+  std::size_t connection_count() const {
+    std::size_t n = 0;
+    for (auto& loop : loops_) n += loop->connection_count();
+    return n;
+  }
+
+ private:
+  server::SharedState shared_;
+  std::vector<std::unique_ptr<server::LoopServer>> loops_;
+  std::vector<std::thread> threads_;
+  uint16_t bound_port_ = 0;
+  std::atomic<bool> done_{false};
+};
+
+}  // namespace
+
+int auto_process_count(std::size_t max_connections, int threads) {
+  (void)threads;  // all loops of a process share its descriptor limit
+  if (max_connections == 0) return 1;
+  double per_process =
+      double(server::descriptor_limit() - std::min(server::descriptor_limit() / 2,
+                                                   kReservedDescriptors)) * kAutoFill;
+  return std::max(1, int(std::ceil(double(max_connections) / per_process)));
+}
+
+struct Server::Impl {
+  Handler handler;
+  ServerOptions options;
+  int threads = 1;
+  int processes = 1;
+  std::atomic<ServerStatus> status{ServerStatus::stopped};
+  std::mutex mutex;
+  std::unique_ptr<ProcessServer> local;            // processes == 1
+  std::unique_ptr<io::WorkerProcesses> workers;    // processes > 1
+  int reserved_port_fd = -1;
+  uint16_t port = 0;
+
+  std::size_t per_loop_limit() const {
+    std::size_t per_process =
+        server::descriptor_limit() - std::min(server::descriptor_limit() / 2, kReservedDescriptors);
+    if (options.max_connections)
+      per_process = std::min(per_process,
+                             (options.max_connections + std::size_t(processes) - 1) /
+                                 std::size_t(processes));
+    return (per_process + std::size_t(threads) - 1) / std::size_t(threads);
+  }
+
+  void start_local() {
+    local = std::make_unique<ProcessServer>(handler, options, per_loop_limit());
+    local->start(threads);
+    port = local->port();
+  }
+
+  void start_workers() {
+    // Hold the port so that every worker binds the same one, even port 0.
+    reserved_port_fd = io::reserve_port(options.host, options.port);
+    port = io::local_port_of(reserved_port_fd);
+    ServerOptions worker_options = options;
+    worker_options.port = port;
+    std::size_t limit = per_loop_limit();
+    int loop_threads = threads;
+    workers = std::make_unique<io::WorkerProcesses>(
+        processes, [this, worker_options, limit, loop_threads](int, int ready_fd) {
+          close(reserved_port_fd);
+          sigset_t set = stop_signals();
+          pthread_sigmask(SIG_BLOCK, &set, nullptr);
+          ProcessServer server(handler, worker_options, limit);
+          server.start(loop_threads);
+          char ready = 1;
+          if (write(ready_fd, &ready, 1) != 1) return 1;
+          close(ready_fd);
+          std::thread joiner([&server] { server.join(); });
+          wait_for_stop_signal([&server] { return !server.done(); });
+          server.stop();
+          joiner.join();
+          return 0;
+        });
+    sigset_t set = stop_signals();
+    sigaddset(&set, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    workers->start(std::chrono::seconds(30));
+    close(reserved_port_fd);
+    reserved_port_fd = -1;
+  }
+};
+
+Server::Server(Handler handler, ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  if (!options.log_error) options.log_error = log_to_stderr;
+  impl_->handler = std::move(handler);
+  impl_->threads = resolve_threads(options.threads);
+  impl_->processes = options.processes > 0
+                         ? options.processes
+                         : auto_process_count(options.max_connections, impl_->threads);
+  impl_->options = std::move(options);
+}
+
+Server::~Server() {
+  if (impl_->status != ServerStatus::stopped) {
+    stop();
+    wait();
+  }
+}
+
+void Server::start() {
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->status != ServerStatus::stopped) return;
+  if (impl_->processes > 1) {
+    impl_->start_workers();
+  } else {
+    impl_->start_local();
+  }
+  impl_->status = ServerStatus::running;
+}
+
+void Server::run() {
+  if (impl_->options.handle_signals) {
+    // Block before the loop threads exist so that they inherit the mask
+    // and the signal reaches this thread's sigtimedwait.
+    sigset_t set = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  }
+  start();
+  if (impl_->options.handle_signals && impl_->local) {
+    if (wait_for_stop_signal([this] { return impl_->status == ServerStatus::running; })) stop();
+  }
+  if (impl_->options.handle_signals && impl_->workers) {
+    std::thread watcher([this] {
+      if (wait_for_stop_signal([this] { return impl_->status == ServerStatus::running; })) stop();
+    });
+    wait();
+    watcher.join();
+    return;
+  }
+  wait();
+}
+
+void Server::stop() {
+  ServerStatus expected = ServerStatus::running;
+  if (!impl_->status.compare_exchange_strong(expected, ServerStatus::stopping)) return;
+  if (impl_->local) impl_->local->stop();
+  if (impl_->workers) impl_->workers->stop();
+}
+
+void Server::wait() {
+  if (impl_->local) {
+    impl_->local->join();
+  } else if (impl_->workers) {
+    impl_->workers->supervise(impl_->options.stop_timeout + std::chrono::seconds(5));
+  }
+  impl_->status = ServerStatus::stopped;
+}
+
+ServerStatus Server::status() const { return impl_->status; }
+uint16_t Server::port() const { return impl_->port; }
+const ServerOptions& Server::options() const { return impl_->options; }
+std::size_t Server::connection_count() const {
+  return impl_->local ? impl_->local->connection_count() : 0;
+}
+
+}  // namespace httpkit
