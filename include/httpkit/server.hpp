@@ -53,7 +53,7 @@ struct ServerOptions {
   std::size_t worker_queue = 20480;  // pending handler calls beyond this get 503
 
   bool handle_signals = true;  // run(): SIGINT/SIGTERM stop gracefully
-  Logger log_error;            // default: stderr
+  Logger log_error = {};       // default: stderr
 };
 
 enum class ServerStatus { stopped, running, stopping };
