@@ -27,6 +27,17 @@ bool has_token(std::string_view list, std::string_view token) {
   return false;
 }
 
+// A handler's header must not be able to end the head early or smuggle
+// another field in: the name is a token, the value has no CR, LF or NUL.
+bool is_safe_field(const Header& h) {
+  if (h.name.empty()) return false;
+  for (unsigned char ch : h.name)
+    if (ch <= ' ' || ch >= 0x7f || ch == ':' || std::strchr("\"(),/;<=>?@[\\]{}", ch)) return false;
+  for (unsigned char ch : h.value)
+    if (ch == '\r' || ch == '\n' || ch == '\0') return false;
+  return true;
+}
+
 }  // namespace
 
 std::string_view reason_phrase(int status) {
@@ -107,7 +118,7 @@ void append_response_head(std::string& out, const ResponseHead& head) {
   out.append(head.date);
   out.append("\r\n");
   for (const Header& h : head.headers) {
-    if (is_framing_header(h.name)) continue;
+    if (is_framing_header(h.name) || !is_safe_field(h)) continue;
     out.append(h.name);
     out.append(": ");
     out.append(h.value);

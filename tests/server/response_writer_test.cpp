@@ -1,0 +1,108 @@
+#include "http/response_writer.hpp"
+
+#include <gtest/gtest.h>
+
+namespace httpkit::http {
+namespace {
+
+ResponseHead base_head() {
+  ResponseHead h;
+  h.date = "Sun, 06 Nov 1994 08:49:37 GMT";
+  h.server = "httpkit";
+  return h;
+}
+
+TEST(ResponseWriter, WritesStatusServerDateHeadersAndLength) {
+  std::vector<Header> headers = {{"Content-Type", "text/plain"}, {"Set-Cookie", "a=1"},
+                                 {"Set-Cookie", "b=2"}};
+  ResponseHead h = base_head();
+  h.headers = headers;
+  h.content_length = 42;
+  std::string out;
+  append_response_head(out, h);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nServer: httpkit\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+            "Content-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+            "Content-Length: 42\r\n\r\n");
+}
+
+TEST(ResponseWriter, DropsTheHandlersFramingHeaders) {
+  std::vector<Header> headers = {{"content-length", "1"}, {"Transfer-Encoding", "chunked"},
+                                 {"Date", "x"}, {"Server", "y"}, {"Connection", "close"}};
+  ResponseHead h = base_head();
+  h.headers = headers;
+  h.content_length = 5;
+  std::string out;
+  append_response_head(out, h);
+  EXPECT_EQ(out.find("chunked"), std::string::npos);
+  EXPECT_EQ(out.find("Server: y"), std::string::npos);
+  EXPECT_NE(out.find("Content-Length: 5\r\n"), std::string::npos);
+  EXPECT_TRUE(asks_to_close(headers));
+}
+
+TEST(ResponseWriter, ConnectionHeaderOnlyWhereTheDefaultDoesNotHold) {
+  std::string out;
+  ResponseHead h = base_head();
+  h.keep_alive = false;
+  append_response_head(out, h);
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
+  out.clear();
+  h.keep_alive = true;
+  h.version_minor = 0;
+  append_response_head(out, h);
+  EXPECT_NE(out.find("Connection: keep-alive\r\n"), std::string::npos);
+  out.clear();
+  h.version_minor = 1;
+  append_response_head(out, h);
+  EXPECT_EQ(out.find("Connection:"), std::string::npos);
+}
+
+TEST(ResponseWriter, NoBodyStatusesCarryNoLengthAndChunkedSaysSo) {
+  std::string out;
+  ResponseHead h = base_head();
+  h.status = 204;
+  h.framing = Framing::no_body;
+  append_response_head(out, h);
+  EXPECT_EQ(out.find("Content-Length"), std::string::npos);
+  EXPECT_EQ(out.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u);
+  out.clear();
+  h.status = 200;
+  h.framing = Framing::chunked;
+  append_response_head(out, h);
+  EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+}
+
+TEST(ResponseWriter, HeaderValuesThatWouldSplitTheResponseAreDropped) {
+  std::vector<Header> headers = {{"X-Evil", "a\r\nSet-Cookie: owned=1"}, {"Bad Name", "v"},
+                                 {"X-Fine", "ok"}};
+  ResponseHead h = base_head();
+  h.headers = headers;
+  std::string out;
+  append_response_head(out, h);
+  EXPECT_EQ(out.find("owned"), std::string::npos);
+  EXPECT_EQ(out.find("Bad Name"), std::string::npos);
+  EXPECT_NE(out.find("X-Fine: ok\r\n"), std::string::npos);
+}
+
+TEST(ResponseWriter, UnknownAndOutOfRangeStatuses) {
+  std::string out;
+  ResponseHead h = base_head();
+  h.status = 299;
+  append_response_head(out, h);
+  EXPECT_EQ(out.rfind("HTTP/1.1 299 Unknown\r\n", 0), 0u);
+  out.clear();
+  h.status = 42;
+  append_response_head(out, h);
+  EXPECT_EQ(out.rfind("HTTP/1.1 500 ", 0), 0u);
+}
+
+TEST(HttpDate, FormatsImfFixdate) {
+  char text[29];
+  HttpDate::format(784111777, text);
+  EXPECT_EQ(std::string(text, 29), "Sun, 06 Nov 1994 08:49:37 GMT");
+  HttpDate::format(0, text);
+  EXPECT_EQ(std::string(text, 29), "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+}  // namespace
+}  // namespace httpkit::http
