@@ -4,6 +4,7 @@
 // Server itself; a handler only says what the response is.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,9 +23,18 @@ struct FileBody {
   std::string path;
 };
 
+struct ChannelHandlers;
+struct WebSocketAccept;
+
+// The connection is taken as a channel (see channel.hpp, as_channel).
+struct ChannelBody {
+  std::shared_ptr<const ChannelHandlers> handlers;
+  std::shared_ptr<const WebSocketAccept> websocket;  // null: a plain HTTP channel
+};
+
 // The body kinds: none, owned bytes, bytes that outlive the response (for
-// example a constant), or a file.
-using Body = std::variant<std::monostate, std::string, std::string_view, FileBody>;
+// example a constant), a file, or a channel.
+using Body = std::variant<std::monostate, std::string, std::string_view, FileBody, ChannelBody>;
 
 struct Response {
   int status = 200;

@@ -52,6 +52,21 @@ struct ServerOptions {
   int worker_threads = 0;
   std::size_t worker_queue = 20480;  // pending handler calls beyond this get 503
 
+  // Channels (long-polling, streaming, SSE, WebSocket): bytes queued for a
+  // peer that reads slower than the handler sends.
+  enum class Overflow { close, drop };
+  std::size_t channel_max_queued = 1u << 20;  // per connection
+  std::size_t channel_low_water = 64u << 10;  // on_drain once below this again
+  std::size_t max_queued_total = 256u << 20;  // all channels of a process
+  Overflow channel_overflow = Overflow::close;
+
+  // WebSocket.
+  std::size_t max_ws = 4u << 20;                    // message size; close 1009 beyond
+  std::chrono::milliseconds ws_ping_interval{0};    // 0: the server sends no pings
+  std::chrono::milliseconds ws_pong_timeout{30'000};  // after a ping, close 1001 without a pong
+  std::chrono::milliseconds ws_idle_timeout{0};     // 0: none; close 1001 after this silence
+  std::chrono::milliseconds ws_close_timeout{5'000};  // for the peer's close frame
+
   bool handle_signals = true;  // run(): SIGINT/SIGTERM stop gracefully
   Logger log_error = {};       // default: stderr
 };

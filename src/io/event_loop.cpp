@@ -108,6 +108,7 @@ void EventLoop::run_once(int max_wait_ms) {
 }
 
 void EventLoop::run() {
+  owner_ = std::this_thread::get_id();
   while (!stopping_.load(std::memory_order_acquire)) run_once(-1);
   // Tasks posted before stop() still run: a sender may be waiting on them.
   posted_.take_all(running_);

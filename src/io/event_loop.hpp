@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "io/task_queue.hpp"
@@ -46,6 +47,8 @@ class EventLoop {
   // One iteration; waits at most `max_wait_ms` (-1: until an event).
   void run_once(int max_wait_ms);
 
+  bool in_loop_thread() const { return std::this_thread::get_id() == owner_.load(); }
+
   TimerWheel& timers() { return timers_; }
   // Milliseconds on a monotonic clock, read once per iteration.
   uint64_t now_ms() const { return now_ms_; }
@@ -66,6 +69,7 @@ class EventLoop {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
+  std::atomic<std::thread::id> owner_{};
   uint64_t now_ms_ = 0;
   TimerWheel timers_;
   TaskQueue posted_;

@@ -18,6 +18,7 @@
 namespace httpkit::server {
 
 class LoopServer;
+class ServerChannel;
 
 // How far the request at the front of a byte range has been taken apart.
 // The range holds [head | decoded body | consumed raw | unconsumed raw].
@@ -51,7 +52,8 @@ struct PendingOutput {
 enum class Phase : uint8_t {
   idle,     // between requests (keep-alive timer)
   reading,  // part of a request is here (header or body timer)
-  busy,     // a handler runs elsewhere (worker pool)
+  busy,     // a handler runs elsewhere, or a channel holds the response
+  websocket,  // upgraded: frames, not requests
 };
 
 struct Connection {
@@ -59,6 +61,7 @@ struct Connection {
   PendingInput* input = nullptr;
   PendingOutput* output = nullptr;
   LoopServer* owner = nullptr;
+  ServerChannel* channel = nullptr;  // owned by the channel itself while open
   int fd = -1;
   uint32_t generation = 0;  // tells a recycled fd from the connection a task was for
   Phase phase = Phase::idle;

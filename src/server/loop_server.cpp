@@ -119,7 +119,9 @@ void LoopServer::accept_all() {
   }
 }
 
-void LoopServer::close_connection(Connection& c) {
+void LoopServer::close_connection(Connection& c, CloseStatus why) {
+  if (c.channel) release_channel(c, why);
+  if (serving_ == &c) out_.clear();
   loop_.timers().cancel(c.timer);
   delete c.input;
   if (c.output && c.output->file_fd >= 0) close(c.output->file_fd);
@@ -141,7 +143,14 @@ void LoopServer::on_connection_event(void* self_ptr, int fd, uint32_t events) {
   auto* self = static_cast<LoopServer*>(self_ptr);
   Connection& c = self->shared_.table.at(fd);
   if (c.owner != self) return;
+  ServingScope scope(*self, c);
   uint32_t generation = c.generation;
+  // A long-poll or stream waits with reading paused: a hang-up is the only
+  // sign that its client left.
+  if (c.channel && c.phase == Phase::busy && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+    self->close_connection(c, CloseStatus::client_close);
+    return;
+  }
   if ((events & EPOLLOUT) && c.output) {
     self->on_writable(c);
     if (c.generation != generation) return;
@@ -183,8 +192,11 @@ void LoopServer::on_readable(Connection& c) {
 
 void LoopServer::on_writable(Connection& c) {
   const uint32_t generation = c.generation;
-  if (!continue_output(c)) return;  // still blocked, or closed
+  bool drained = continue_output(c);
   if (c.generation != generation) return;
+  if (c.channel) account_output(c);
+  if (!drained || c.generation != generation) return;
+  if (c.channel) return;  // a stream or socket still in use by its channel
   if (c.close_after_write) {
     close_connection(c);
     return;
@@ -404,6 +416,7 @@ void LoopServer::complete_async(int fd, uint32_t generation, const ResponseConte
                                 const Response& response) {
   Connection& c = shared_.table.at(fd);
   if (c.owner != this || c.generation != generation) return;  // closed meanwhile
+  ServingScope scope(*this, c);
   c.phase = Phase::idle;
   ResponseContext effective = ctx;
   if (draining_) effective.keep_alive = false;
@@ -429,6 +442,10 @@ void LoopServer::write_response(Connection& c, const ResponseContext& ctx,
   std::size_t file_size = 0;
   if (auto* s = std::get_if<std::string>(&response.body)) memory_body = *s;
   if (auto* v = std::get_if<std::string_view>(&response.body)) memory_body = *v;
+  if (auto* channel = std::get_if<ChannelBody>(&response.body)) {
+    start_channel(c, ctx, *channel);
+    return;
+  }
   if (auto* f = std::get_if<FileBody>(&response.body)) {
     file_fd = open(f->path.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
@@ -567,11 +584,11 @@ bool LoopServer::continue_output(Connection& c) {
 
 void LoopServer::update_timer(Connection& c) {
   if (c.output) return;  // the write timer runs
+  if (c.phase == Phase::busy) return;  // the handler or the channel decides
   if (c.close_after_write) {
     close_connection(c);
     return;
   }
-  if (c.phase == Phase::busy) return;
   auto& timers = loop_.timers();
   const uint64_t now = loop_.now_ms();
   if (c.input) {
@@ -600,6 +617,7 @@ void LoopServer::on_connection_timer(io::TimerNode* node) {
   Connection& c = owner_of(node);
   LoopServer* self = c.owner;
   if (!self) return;
+  ServingScope scope(*self, c);
   // A request cut short by a deadline gets 408 when nothing of it has been
   // answered; an idle or stalled-writer connection is simply closed.
   if (c.phase == Phase::reading && c.input && !c.output) {

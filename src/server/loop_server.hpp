@@ -14,7 +14,9 @@
 #include "http/response_writer.hpp"
 #include "httpkit/server.hpp"
 #include "io/event_loop.hpp"
+#include "io/scheduled_tasks.hpp"
 #include "server/connection.hpp"
+#include "server/server_channel.hpp"
 #include "server/connection_table.hpp"
 #include "server/handler_pool.hpp"
 
@@ -29,15 +31,9 @@ struct SharedState {
   http::ParseLimits parse_limits;
   http::ChunkedLimits chunked_limits;
   std::size_t max_connections_per_loop;
+  std::atomic<std::size_t> queued_total{0};  // bytes queued by all channels
 
   SharedState(Handler h, const ServerOptions& o, std::size_t per_loop_limit);
-};
-
-// What the response to a request needs to know about that request.
-struct ResponseContext {
-  int version_minor = 1;
-  bool keep_alive = true;
-  bool head_method = false;
 };
 
 class LoopServer {
@@ -53,7 +49,18 @@ class LoopServer {
 
   std::size_t connection_count() const { return connections_.load(std::memory_order_relaxed); }
 
+  // For channels (any thread unless noted).
+  const ServerOptions& options() const { return options_; }
+  std::atomic<std::size_t>& queued_total() { return shared_.queued_total; }
+  bool in_loop_thread() const { return loop_.in_loop_thread(); }
+  void post(io::EventLoop::Task task) { loop_.post(std::move(task)); }
+  ScheduledTask schedule(std::chrono::milliseconds delay, std::function<void()> task) {
+    return ScheduledTask(tasks_.schedule(delay, std::move(task)));
+  }
+  void channel_apply(ServerChannel& channel, ServerChannel::Outgoing out);  // loop thread
+
  private:
+  friend class ServingScope;
   enum class Step : uint8_t { need_more, complete, failed };
 
   static void on_listener_event(void* self, int fd, uint32_t events);
@@ -66,7 +73,7 @@ class LoopServer {
   void on_readable(Connection& c);
   void on_writable(Connection& c);
   void resume(Connection& c);
-  void close_connection(Connection& c);
+  void close_connection(Connection& c, CloseStatus why = CloseStatus::server_close);
 
   // Request side.
   bool consume(Connection& c, char* data, std::size_t size);
@@ -87,6 +94,14 @@ class LoopServer {
   void send_file(Connection& c, int file_fd, off_t offset, std::size_t length);
   bool continue_output(Connection& c);
   void update_timer(Connection& c);
+
+  // Channels (loop_channels.cpp).
+  void start_channel(Connection& c, const ResponseContext& ctx, const ChannelBody& body);
+  void http_channel_apply(Connection& c, ServerChannel& ch, ServerChannel::Outgoing& out);
+  void finish_http_channel(Connection& c);
+  void release_channel(Connection& c, CloseStatus why);
+  void account_output(Connection& c);
+  void emit(Connection& c, std::string_view bytes);
 
   bool busy(const Connection& c) const {
     return c.phase == Phase::busy || c.output || c.close_after_write;
@@ -109,6 +124,34 @@ class LoopServer {
   std::string out_;  // responses produced for the connection being served
   std::vector<http::HeaderField> header_storage_;
   http::HttpDate date_;
+  io::ScheduledTasks tasks_{loop_};
+  Connection* serving_ = nullptr;  // the connection whose bytes out_ holds
+};
+
+// Marks `c` as the connection the loop's output buffer is for, for the
+// length of a scope. Entered for another connection (a handler sending to
+// a second channel), it sets the first one's pending output aside.
+class ServingScope {
+ public:
+  ServingScope(LoopServer& server, Connection& c)
+      : server_(server), was_(server.serving_), nested_(was_ == &c) {
+    if (nested_) return;
+    if (was_) saved_.swap(server_.out_);
+    server_.serving_ = &c;
+  }
+  ~ServingScope() {
+    if (nested_) return;
+    server_.serving_ = was_;
+    if (was_) server_.out_.swap(saved_);
+  }
+  ServingScope(const ServingScope&) = delete;
+  bool nested() const { return nested_; }
+
+ private:
+  LoopServer& server_;
+  Connection* was_;
+  bool nested_;
+  std::string saved_;
 };
 
 }  // namespace httpkit::server

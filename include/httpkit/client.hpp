@@ -1,0 +1,341 @@
+// The asynchronous HTTP/1.1 client, after http-kit's: a request is a plain
+// options struct; the answer comes to a callback or a future as a
+// ClientResponse carrying {status, headers, body} or an error.
+//
+//   httpkit::Client client;
+//   auto r = client.get("http://example.com/").get();   // std::future
+//   if (r.error) std::puts(r.error.message.c_str());
+//   else std::printf("%d %zu bytes\n", r.status, r.body.size());
+//
+//   client.request({.method = "POST", .url = u, .form_params = {{"a", "1"}}},
+//                  [](httpkit::ClientResponse r) { ... });   // on the client's loop
+//
+// One Client owns one event loop (its own thread, or a loop you drive), a
+// keep-alive pool per host, a DNS resolver pool and the TLS contexts.
+// Callbacks run on that loop: they must not block. Every method of Client
+// and RequestHandle is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "httpkit/header_view.hpp"
+#include "httpkit/params.hpp"
+#include "httpkit/response.hpp"
+
+namespace httpkit {
+
+namespace io {
+class EventLoop;
+}
+namespace client_detail {
+class ClientCore;
+struct HandleState;
+}  // namespace client_detail
+
+using std::chrono::milliseconds;
+
+// ------------------------------------------------------------------ options
+
+// How the response body is delivered (http-kit's :as).
+enum class BodyAs : uint8_t {
+  automatic,  // text for textual content types (text/*, json, xml, javascript), else bytes
+  text,       // converted to UTF-8 from the Content-Type charset (iconv); kept as is if unknown
+  bytes,      // exactly the bytes received (after content decoding)
+  stream,     // headers first, then chunks with backpressure (RequestOptions::stream)
+};
+
+struct BasicAuth {
+  std::string user;
+  std::string password;
+};
+
+// One part of a multipart/form-data body.
+struct MultipartPart {
+  std::string name;
+  std::string content;       // the part's bytes, unless `file` is set
+  std::string file;          // a path, read when request() is called (on the calling thread)
+  std::string filename;      // Content-Disposition filename; defaults to the file's base name
+  std::string content_type;  // defaults: text/plain for content, application/octet-stream for files
+
+  static MultipartPart text(std::string name, std::string value) {
+    return {std::move(name), std::move(value), {}, {}, {}};
+  }
+  static MultipartPart from_file(std::string name, std::string path, std::string type = {}) {
+    return {std::move(name), {}, std::move(path), {}, std::move(type)};
+  }
+};
+
+// TLS settings. They are part of the pool key: connections made under other
+// settings are never shared.
+struct TlsOptions {
+  bool insecure = false;  // skip certificate and host name checks (http-kit's :insecure?)
+  std::string ca_file;    // PEM bundle to trust instead of the system store
+  std::string ca_dir;     // c_rehash'ed directory to trust instead of the system store
+  std::string cert_file;  // client certificate (PEM), for servers that ask for one
+  std::string key_file;   // its private key (PEM); defaults to cert_file
+
+  bool operator==(const TlsOptions&) const = default;
+};
+
+class ClientResponse;
+
+// Streaming (as == BodyAs::stream): headers first, then chunks, then the
+// request's callback with an empty body (or the error that broke the stream).
+struct StreamHandlers {
+  std::function<void(const ClientResponse& head)> on_headers;
+  // Returns false to pause: no more chunks (and no more socket reads) until
+  // RequestHandle::resume(). A chunk is at most 64 KiB.
+  std::function<bool(std::string_view chunk)> on_chunk;
+};
+
+struct RequestOptions {
+  // What the request carries.
+  std::string method = "GET";
+  std::string url;                  // http://, https://; userinfo becomes basic_auth
+  std::vector<Header> headers;      // sent as given, repeats kept; override the defaults below
+  std::vector<Param> query_params;  // appended to the URL's query, form-encoded
+  std::vector<Param> form_params;   // body as application/x-www-form-urlencoded
+  std::string body;                 // raw body (ignored with form_params or multipart)
+  std::vector<MultipartPart> multipart;  // body as multipart/form-data
+  std::optional<BasicAuth> basic_auth;
+  std::string bearer_token;  // Authorization: Bearer (http-kit's :oauth-token)
+  std::string user_agent = "httpkit-client/0.1";
+
+  // Timeouts (http-kit's defaults). connect_timeout bounds getting a
+  // connection: waiting for a pool slot, DNS, TCP, proxy CONNECT and TLS.
+  // idle_timeout bounds every wait for the peer once the request goes out.
+  milliseconds connect_timeout{60'000};
+  milliseconds idle_timeout{60'000};
+  std::optional<milliseconds> timeout;  // when set, overrides both of the above
+  milliseconds total_timeout{0};        // deadline for the whole request, redirects included; 0 = none
+
+  // Keep-alive: how long the connection may idle in the pool after this
+  // response. Zero or negative disables it (the request says Connection: close).
+  milliseconds keepalive{120'000};
+
+  bool follow_redirects = true;
+  int max_redirects = 10;
+
+  BodyAs as = BodyAs::automatic;
+  StreamHandlers stream;         // used when as == BodyAs::stream
+  bool auto_decompress = true;   // ask for and decode gzip / deflate
+  uint64_t max_body = 64u << 20;  // decoded body bytes accepted; 0 = no limit
+
+  // "http://[user:pass@]host:port". http:// requests go to it in absolute
+  // form; https:// requests go through a CONNECT tunnel.
+  std::string proxy_url;
+  TlsOptions tls;
+
+  milliseconds effective_connect_timeout() const { return timeout.value_or(connect_timeout); }
+  milliseconds effective_idle_timeout() const { return timeout.value_or(idle_timeout); }
+};
+
+// ------------------------------------------------------------------- result
+
+// What failed. An HTTP error status (4xx, 5xx) is not an error.
+enum class ErrorKind : uint8_t {
+  none = 0,
+  invalid_request,     // bad URL or option, header with CR/LF, unreadable multipart file
+  dns,                 // the host name did not resolve
+  connect,             // TCP connect failed (refused, unreachable, ...)
+  tls,                 // handshake, certificate or host name verification failed
+  timeout,             // see ClientError::timeout for which one
+  reset,               // the peer closed or reset the connection before the response ended
+  protocol,            // malformed response: status line, headers, framing, chunking, gzip
+  proxy,               // the proxy refused the CONNECT tunnel (its status is in the message)
+  body_too_large,      // over max_body
+  too_many_redirects,  // over max_redirects
+  overloaded,          // the host's wait queue is full (ClientConfig::max_pending)
+  cancelled,           // RequestHandle::cancel(), or the Client was destroyed
+};
+
+enum class TimeoutKind : uint8_t {
+  none = 0,
+  connect,  // connect_timeout: DNS, TCP, proxy CONNECT or TLS took too long
+  pool,     // connect_timeout: no connection to the host became free in time
+  idle,     // idle_timeout: the peer sent nothing (or took nothing) for that long
+  total,    // total_timeout: the whole request took too long
+};
+
+std::string_view to_string(ErrorKind kind);
+std::string_view to_string(TimeoutKind kind);
+
+struct ClientError {
+  ErrorKind kind = ErrorKind::none;
+  TimeoutKind timeout = TimeoutKind::none;
+  int sys_errno = 0;    // the errno behind a connect/reset error, if any
+  std::string message;  // one line: what failed, where, why
+
+  explicit operator bool() const { return kind != ErrorKind::none; }
+};
+
+// Offsets from the start of the request (as curl's -w times), for the
+// connection that carried the final response. A reused connection shows
+// the moment it was taken from the pool for dns/connect/tls.
+struct Timing {
+  std::chrono::microseconds dns{0};         // name resolved
+  std::chrono::microseconds connect{0};     // TCP (and proxy tunnel) established
+  std::chrono::microseconds tls{0};         // TLS handshake done (0 for plain http)
+  std::chrono::microseconds first_byte{0};  // first byte of the response head
+  std::chrono::microseconds total{0};
+};
+
+// Response headers: names as sent, lookups ASCII case-insensitive, repeats
+// kept in order. Owns its bytes (one block) and stays valid when copied.
+class HeaderList {
+ public:
+  HeaderList() = default;
+  HeaderList(const HeaderList& other) { *this = other; }
+  HeaderList(HeaderList&& other) noexcept { *this = std::move(other); }
+  HeaderList& operator=(const HeaderList& other);
+  HeaderList& operator=(HeaderList&& other) noexcept;
+
+  void add(std::string_view name, std::string_view value);
+  void clear();
+
+  std::optional<std::string_view> get(std::string_view name) const;
+  std::vector<std::string_view> get_all(std::string_view name) const;
+  bool contains(std::string_view name) const { return get(name).has_value(); }
+
+  std::size_t size() const { return views_.size(); }
+  bool empty() const { return views_.empty(); }
+  const HeaderView& operator[](std::size_t i) const { return views_[i]; }
+  auto begin() const { return views_.begin(); }
+  auto end() const { return views_.end(); }
+
+ private:
+  void rebase(const char* old_base);
+
+  std::string bytes_;  // "name" "value" "name" "value" ... without separators
+  std::vector<HeaderView> views_;
+};
+
+class ClientResponse {
+ public:
+  int status = 0;          // 0 when error is set
+  HeaderList headers;
+  std::string body;        // empty when streamed
+  std::string url;         // the final URL, after redirects
+  int redirects = 0;       // how many were followed
+  RequestOptions opts;     // the options as given
+  ClientError error;
+  Timing timing;
+
+  bool ok() const { return !error; }
+  std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
+  std::vector<std::string_view> header_values(std::string_view name) const {
+    return headers.get_all(name);
+  }
+};
+
+using ResponseCallback = std::function<void(ClientResponse)>;
+
+// Refers to one request in flight. Cheap to copy; safe from any thread; a
+// no-op once the request has finished.
+class RequestHandle {
+ public:
+  RequestHandle() = default;
+  // Ends the request; its callback gets ErrorKind::cancelled.
+  void cancel() const;
+  // Streaming backpressure: stop reading / start reading again.
+  void pause() const;
+  void resume() const;
+
+ private:
+  friend class Client;
+  explicit RequestHandle(std::shared_ptr<client_detail::HandleState> s) : state_(std::move(s)) {}
+  std::shared_ptr<client_detail::HandleState> state_;
+};
+
+// ------------------------------------------------------------------- client
+
+struct ClientConfig {
+  std::size_t max_connections = 64;  // per pool key (scheme, host, port, proxy, TLS settings)
+  std::size_t max_pending = 65536;   // requests waiting for a connection, per pool key
+  int resolver_threads = 2;          // getaddrinfo runs there, never on the loop
+  milliseconds dns_cache_ttl{10'000};
+  // Fixed answers, like curl --resolve: {"example.com", "127.0.0.1"}.
+  std::vector<std::pair<std::string, std::string>> resolve;
+  std::size_t max_response_head = 64u << 10;
+  std::size_t max_response_headers = 128;
+};
+
+struct ClientStats {
+  uint64_t connections_opened = 0;
+  uint64_t requests_sent = 0;    // per hop: redirects and retries count
+  uint64_t requests_reused = 0;  // of those, sent on a pooled connection
+  uint64_t retries = 0;          // stale pooled connections retried
+  std::size_t open_connections = 0;
+  std::size_t idle_connections = 0;
+};
+
+class Client {
+ public:
+  // Starts a loop thread of its own.
+  explicit Client(ClientConfig config = {});
+  // Runs on `loop`, which the caller drives (e.g. a server's loop). Destroy
+  // the Client on that loop's thread.
+  Client(io::EventLoop& loop, ClientConfig config = {});
+  // Cancels what is in flight (callbacks get ErrorKind::cancelled), closes
+  // the connections and joins the loop thread. Not from a callback.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  RequestHandle request(RequestOptions opts, ResponseCallback callback);
+  std::future<ClientResponse> request(RequestOptions opts);
+  // Blocks until the response (scripts, tests). Not on the client's loop thread.
+  ClientResponse fetch(RequestOptions opts);
+
+#define HTTPKIT_CLIENT_SHORTHAND(name, verb)                                                     \
+  std::future<ClientResponse> name(std::string url, RequestOptions opts = {}) {                  \
+    return request(with(verb, std::move(url), std::move(opts)));                                 \
+  }                                                                                              \
+  RequestHandle name(std::string url, RequestOptions opts, ResponseCallback callback) {          \
+    return request(with(verb, std::move(url), std::move(opts)), std::move(callback));            \
+  }
+  HTTPKIT_CLIENT_SHORTHAND(get, "GET")
+  HTTPKIT_CLIENT_SHORTHAND(post, "POST")
+  HTTPKIT_CLIENT_SHORTHAND(put, "PUT")
+  HTTPKIT_CLIENT_SHORTHAND(delete_, "DELETE")
+  HTTPKIT_CLIENT_SHORTHAND(head, "HEAD")
+  HTTPKIT_CLIENT_SHORTHAND(options, "OPTIONS")
+  HTTPKIT_CLIENT_SHORTHAND(patch, "PATCH")
+#undef HTTPKIT_CLIENT_SHORTHAND
+
+  ClientStats stats() const;
+  client_detail::ClientCore& core() { return *core_; }
+
+ private:
+  static RequestOptions with(const char* method, std::string url, RequestOptions opts) {
+    opts.method = method;
+    opts.url = std::move(url);
+    return opts;
+  }
+
+  std::shared_ptr<client_detail::ClientCore> core_;
+};
+
+// A process-wide Client, created on first use (http-kit's default client).
+Client& default_client();
+
+// Blocking one-liners on the default client.
+ClientResponse fetch(RequestOptions opts);
+inline ClientResponse fetch(std::string url) {
+  RequestOptions opts;
+  opts.url = std::move(url);
+  return fetch(std::move(opts));
+}
+
+}  // namespace httpkit
