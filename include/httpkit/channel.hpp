@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "httpkit/request.hpp"
 #include "httpkit/response.hpp"
@@ -60,6 +61,10 @@ struct ChannelHandlers {
   std::function<void(const ChannelPtr&, CloseStatus)> on_close;
   // The bytes queued for the peer fell below the low-water mark again.
   std::function<void(const ChannelPtr&)> on_drain;
+
+  // WebSocket handshake choices.
+  std::vector<std::string> subprotocols;  // supported, most preferred first
+  bool permessage_deflate = true;         // accept the client's offer (RFC 7692)
 };
 
 // A task scheduled on a loop; cancel() is safe from any thread and after it ran.

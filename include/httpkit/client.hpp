@@ -56,17 +56,17 @@ enum class BodyAs : uint8_t {
 };
 
 struct BasicAuth {
-  std::string user;
-  std::string password;
+  std::string user{};
+  std::string password{};
 };
 
 // One part of a multipart/form-data body.
 struct MultipartPart {
-  std::string name;
-  std::string content;       // the part's bytes, unless `file` is set
-  std::string file;          // a path, read when request() is called (on the calling thread)
-  std::string filename;      // Content-Disposition filename; defaults to the file's base name
-  std::string content_type;  // defaults: text/plain for content, application/octet-stream for files
+  std::string name{};
+  std::string content{};       // the part's bytes, unless `file` is set
+  std::string file{};          // a path, read when request() is called (on the calling thread)
+  std::string filename{};      // Content-Disposition filename; defaults to the file's base name
+  std::string content_type{};  // defaults: text/plain for content, application/octet-stream for files
 
   static MultipartPart text(std::string name, std::string value) {
     return {std::move(name), std::move(value), {}, {}, {}};
@@ -80,10 +80,10 @@ struct MultipartPart {
 // settings are never shared.
 struct TlsOptions {
   bool insecure = false;  // skip certificate and host name checks (http-kit's :insecure?)
-  std::string ca_file;    // PEM bundle to trust instead of the system store
-  std::string ca_dir;     // c_rehash'ed directory to trust instead of the system store
-  std::string cert_file;  // client certificate (PEM), for servers that ask for one
-  std::string key_file;   // its private key (PEM); defaults to cert_file
+  std::string ca_file{};    // PEM bundle to trust instead of the system store
+  std::string ca_dir{};     // c_rehash'ed directory to trust instead of the system store
+  std::string cert_file{};  // client certificate (PEM), for servers that ask for one
+  std::string key_file{};   // its private key (PEM); defaults to cert_file
 
   bool operator==(const TlsOptions&) const = default;
 };
@@ -93,23 +93,23 @@ class ClientResponse;
 // Streaming (as == BodyAs::stream): headers first, then chunks, then the
 // request's callback with an empty body (or the error that broke the stream).
 struct StreamHandlers {
-  std::function<void(const ClientResponse& head)> on_headers;
+  std::function<void(const ClientResponse& head)> on_headers{};
   // Returns false to pause: no more chunks (and no more socket reads) until
   // RequestHandle::resume(). A chunk is at most 64 KiB.
-  std::function<bool(std::string_view chunk)> on_chunk;
+  std::function<bool(std::string_view chunk)> on_chunk{};
 };
 
 struct RequestOptions {
   // What the request carries.
   std::string method = "GET";
-  std::string url;                  // http://, https://; userinfo becomes basic_auth
-  std::vector<Header> headers;      // sent as given, repeats kept; override the defaults below
-  std::vector<Param> query_params;  // appended to the URL's query, form-encoded
-  std::vector<Param> form_params;   // body as application/x-www-form-urlencoded
-  std::string body;                 // raw body (ignored with form_params or multipart)
-  std::vector<MultipartPart> multipart;  // body as multipart/form-data
-  std::optional<BasicAuth> basic_auth;
-  std::string bearer_token;  // Authorization: Bearer (http-kit's :oauth-token)
+  std::string url{};                  // http://, https://; userinfo becomes basic_auth
+  std::vector<Header> headers{};      // sent as given, repeats kept; override the defaults below
+  std::vector<Param> query_params{};  // appended to the URL's query, form-encoded
+  std::vector<Param> form_params{};   // body as application/x-www-form-urlencoded
+  std::string body{};                 // raw body (ignored with form_params or multipart)
+  std::vector<MultipartPart> multipart{};  // body as multipart/form-data
+  std::optional<BasicAuth> basic_auth{};
+  std::string bearer_token{};  // Authorization: Bearer (http-kit's :oauth-token)
   std::string user_agent = "httpkit-client/0.1";
 
   // Timeouts (http-kit's defaults). connect_timeout bounds getting a
@@ -117,7 +117,7 @@ struct RequestOptions {
   // idle_timeout bounds every wait for the peer once the request goes out.
   milliseconds connect_timeout{60'000};
   milliseconds idle_timeout{60'000};
-  std::optional<milliseconds> timeout;  // when set, overrides both of the above
+  std::optional<milliseconds> timeout{};  // when set, overrides both of the above
   milliseconds total_timeout{0};        // deadline for the whole request, redirects included; 0 = none
 
   // Keep-alive: how long the connection may idle in the pool after this
@@ -128,14 +128,14 @@ struct RequestOptions {
   int max_redirects = 10;
 
   BodyAs as = BodyAs::automatic;
-  StreamHandlers stream;         // used when as == BodyAs::stream
+  StreamHandlers stream{};         // used when as == BodyAs::stream
   bool auto_decompress = true;   // ask for and decode gzip / deflate
   uint64_t max_body = 64u << 20;  // decoded body bytes accepted; 0 = no limit
 
   // "http://[user:pass@]host:port". http:// requests go to it in absolute
   // form; https:// requests go through a CONNECT tunnel.
-  std::string proxy_url;
-  TlsOptions tls;
+  std::string proxy_url{};
+  TlsOptions tls{};
 
   milliseconds effective_connect_timeout() const { return timeout.value_or(connect_timeout); }
   milliseconds effective_idle_timeout() const { return timeout.value_or(idle_timeout); }
@@ -175,7 +175,7 @@ struct ClientError {
   ErrorKind kind = ErrorKind::none;
   TimeoutKind timeout = TimeoutKind::none;
   int sys_errno = 0;    // the errno behind a connect/reset error, if any
-  std::string message;  // one line: what failed, where, why
+  std::string message{};  // one line: what failed, where, why
 
   explicit operator bool() const { return kind != ErrorKind::none; }
 };
@@ -217,20 +217,20 @@ class HeaderList {
  private:
   void rebase(const char* old_base);
 
-  std::string bytes_;  // "name" "value" "name" "value" ... without separators
-  std::vector<HeaderView> views_;
+  std::string bytes_{};  // "name" "value" "name" "value" ... without separators
+  std::vector<HeaderView> views_{};
 };
 
 class ClientResponse {
  public:
   int status = 0;          // 0 when error is set
-  HeaderList headers;
-  std::string body;        // empty when streamed
-  std::string url;         // the final URL, after redirects
+  HeaderList headers{};
+  std::string body{};        // empty when streamed
+  std::string url{};         // the final URL, after redirects
   int redirects = 0;       // how many were followed
-  RequestOptions opts;     // the options as given
-  ClientError error;
-  Timing timing;
+  RequestOptions opts{};     // the options as given
+  ClientError error{};
+  Timing timing{};
 
   bool ok() const { return !error; }
   std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
@@ -255,7 +255,7 @@ class RequestHandle {
  private:
   friend class Client;
   explicit RequestHandle(std::shared_ptr<client_detail::HandleState> s) : state_(std::move(s)) {}
-  std::shared_ptr<client_detail::HandleState> state_;
+  std::shared_ptr<client_detail::HandleState> state_{};
 };
 
 // ------------------------------------------------------------------- client
@@ -266,7 +266,7 @@ struct ClientConfig {
   int resolver_threads = 2;          // getaddrinfo runs there, never on the loop
   milliseconds dns_cache_ttl{10'000};
   // Fixed answers, like curl --resolve: {"example.com", "127.0.0.1"}.
-  std::vector<std::pair<std::string, std::string>> resolve;
+  std::vector<std::pair<std::string, std::string>> resolve{};
   std::size_t max_response_head = 64u << 10;
   std::size_t max_response_headers = 128;
 };
@@ -324,7 +324,7 @@ class Client {
     return opts;
   }
 
-  std::shared_ptr<client_detail::ClientCore> core_;
+  std::shared_ptr<client_detail::ClientCore> core_{};
 };
 
 // A process-wide Client, created on first use (http-kit's default client).

@@ -8,12 +8,16 @@
 namespace httpkit::http {
 namespace {
 
-bool is_ws(char c) { return ascii::is_ows(c); }
-bool is_tchar(char c) { return ascii::is_token_char(c); }
+using ascii::is_ows;
+using ascii::is_token_char;
 
 // qdtext and the second byte of a quoted-pair (RFC 9110 §5.6.4).
-bool is_qdtext(char c) { return ascii::is_value_char(c) && c != '"' && c != '\\'; }
-bool is_quotable(char c) { return ascii::is_value_char(c); }
+bool is_qdtext(char c) {
+  return ascii::is_value_char(c) && c != '"' && c != '\\';
+}
+bool is_quotable(char c) {
+  return ascii::is_value_char(c);
+}
 
 }  // namespace
 
@@ -21,43 +25,79 @@ ChunkedDecoder::Step ChunkedDecoder::decode(char* data, std::size_t len,
                                             const ChunkedLimits& limits) {
   std::size_t in = 0;   // next input byte
   std::size_t out = 0;  // end of the decoded bytes
-  while (in < len) {
+  while (in < len && !is_final()) {
     switch (state_) {
-      case State::done:
-        return {ChunkedStatus::done, in, out};
-      case State::bad:
-        return {ChunkedStatus::bad, in, out};
-      case State::too_large:
-        return {ChunkedStatus::too_large, in, out};
       case State::data: {
         // The bulk of the body: one move per contiguous run of chunk data.
-        const std::size_t n =
-            static_cast<std::size_t>(std::min<uint64_t>(remaining_, len - in));
+        const auto n = static_cast<std::size_t>(std::min<uint64_t>(remaining_, len - in));
         if (out != in) std::memmove(data + out, data + in, n);
         in += n;
         out += n;
         remaining_ -= n;
         total_ += n;
         if (remaining_ == 0) state_ = State::data_cr;
-        break;
+        continue;
       }
+      case State::data_cr:
+        if (len - in >= 2 && data[in] == '\r' && data[in + 1] == '\n') {
+          in += 2;
+          state_ = State::size_first;
+          continue;
+        }
+        break;
+      case State::size_first:
+        if (const std::size_t n = take_plain_size_line(data + in, len - in, limits)) {
+          in += n;
+          continue;
+        }
+        break;
       default:
-        step(data[in], limits);
-        if (state_ == State::bad || state_ == State::too_large) break;
-        ++in;
         break;
     }
-    if (state_ == State::bad) return {ChunkedStatus::bad, in, out};
-    if (state_ == State::too_large) return {ChunkedStatus::too_large, in, out};
+    step(data[in], limits);
+    // On a fault `in` stays at the byte at fault.
+    if (state_ == State::bad || state_ == State::too_large) break;
+    ++in;
   }
-  if (state_ == State::done) return {ChunkedStatus::done, in, out};
-  return {ChunkedStatus::more, in, out};
+  switch (state_) {
+    case State::done:
+      return {ChunkedStatus::done, in, out};
+    case State::bad:
+      return {ChunkedStatus::bad, in, out};
+    case State::too_large:
+      return {ChunkedStatus::too_large, in, out};
+    default:
+      return {ChunkedStatus::more, in, out};
+  }
+}
+
+bool ChunkedDecoder::fits_body(uint64_t chunk_size, const ChunkedLimits& limits) const {
+  return chunk_size <= limits.max_body - std::min(total_, limits.max_body);
+}
+
+std::size_t ChunkedDecoder::take_plain_size_line(const char* p, std::size_t n,
+                                                 const ChunkedLimits& limits) {
+  // "1a0\r\n": hex digits straight to CRLF, as nearly every client writes
+  // it. Anything else, or anything near a limit, goes byte by byte so that a
+  // fault is reported at its byte.
+  uint64_t size = 0;
+  std::size_t digits = 0;
+  for (; digits < n && digits < 16; ++digits) {
+    const int value = ascii::hex_value(p[digits]);
+    if (value < 0) break;
+    size = (size << 4) | static_cast<uint64_t>(value);
+  }
+  const std::size_t line = digits + 2;
+  if (digits == 0 || line > n || p[digits] != '\r' || p[digits + 1] != '\n') return 0;
+  if (line > limits.max_line || !fits_body(size, limits)) return 0;
+  chunk_size_ = size;
+  remaining_ = size;
+  state_ = size == 0 ? State::trailer_start : State::data;
+  return line;
 }
 
 void ChunkedDecoder::end_chunk_size(const ChunkedLimits& limits) {
-  if (chunk_size_ > limits.max_body - std::min(total_, limits.max_body)) {
-    state_ = State::too_large;
-  }
+  if (!fits_body(chunk_size_, limits)) state_ = State::too_large;
 }
 
 void ChunkedDecoder::step(char c, const ChunkedLimits& limits) {
@@ -91,36 +131,36 @@ void ChunkedDecoder::step(char c, const ChunkedLimits& limits) {
       if (state_ == State::too_large) return;
       if (c == '\r') next = State::size_lf;
       if (c == ';') next = State::ext_name_start;
-      if (is_ws(c)) next = State::size_ws;
+      if (is_ows(c)) next = State::size_ws;
       break;
     case State::size_ws:
-      if (is_ws(c)) next = State::size_ws;
+      if (is_ows(c)) next = State::size_ws;
       if (c == ';') next = State::ext_name_start;
       break;
     case State::ext_name_start:
-      if (is_ws(c)) next = State::ext_name_start;
-      if (is_tchar(c)) next = State::ext_name;
+      if (is_ows(c)) next = State::ext_name_start;
+      if (is_token_char(c)) next = State::ext_name;
       break;
     case State::ext_name:
-      if (is_tchar(c)) next = State::ext_name;
-      if (is_ws(c)) next = State::ext_name_ws;
+      if (is_token_char(c)) next = State::ext_name;
+      if (is_ows(c)) next = State::ext_name_ws;
       if (c == '=') next = State::ext_value_start;
       if (c == ';') next = State::ext_name_start;
       if (c == '\r') next = State::size_lf;
       break;
     case State::ext_name_ws:
-      if (is_ws(c)) next = State::ext_name_ws;
+      if (is_ows(c)) next = State::ext_name_ws;
       if (c == '=') next = State::ext_value_start;
       if (c == ';') next = State::ext_name_start;
       break;
     case State::ext_value_start:
-      if (is_ws(c)) next = State::ext_value_start;
-      if (is_tchar(c)) next = State::ext_token;
+      if (is_ows(c)) next = State::ext_value_start;
+      if (is_token_char(c)) next = State::ext_token;
       if (c == '"') next = State::ext_quoted;
       break;
     case State::ext_token:
-      if (is_tchar(c)) next = State::ext_token;
-      if (is_ws(c)) next = State::ext_value_ws;
+      if (is_token_char(c)) next = State::ext_token;
+      if (is_ows(c)) next = State::ext_value_ws;
       if (c == ';') next = State::ext_name_start;
       if (c == '\r') next = State::size_lf;
       break;
@@ -133,12 +173,12 @@ void ChunkedDecoder::step(char c, const ChunkedLimits& limits) {
       if (is_quotable(c)) next = State::ext_quoted;
       break;
     case State::ext_value_end:
-      if (is_ws(c)) next = State::ext_value_ws;
+      if (is_ows(c)) next = State::ext_value_ws;
       if (c == ';') next = State::ext_name_start;
       if (c == '\r') next = State::size_lf;
       break;
     case State::ext_value_ws:
-      if (is_ws(c)) next = State::ext_value_ws;
+      if (is_ows(c)) next = State::ext_value_ws;
       if (c == ';') next = State::ext_name_start;
       break;
     case State::size_lf:
@@ -160,10 +200,10 @@ void ChunkedDecoder::step(char c, const ChunkedLimits& limits) {
     case State::trailer_start:
       // Whitespace here would be obs-fold, an empty name a stray colon.
       if (c == '\r') next = State::final_lf;
-      if (is_tchar(c)) next = State::trailer_name;
+      if (is_token_char(c)) next = State::trailer_name;
       break;
     case State::trailer_name:
-      if (is_tchar(c)) next = State::trailer_name;
+      if (is_token_char(c)) next = State::trailer_name;
       if (c == ':') next = State::trailer_value;
       break;
     case State::trailer_value:

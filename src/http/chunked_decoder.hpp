@@ -57,7 +57,7 @@ class ChunkedDecoder {
     data,             // chunk data, `remaining_` bytes to go
     data_cr,          // the CRLF after chunk data
     data_lf,
-    trailer_start,    // a trailer field line, or the CRLF ending the body
+    trailer_start,  // a trailer field line, or the CRLF ending the body
     trailer_name,
     trailer_value,
     trailer_lf,
@@ -69,7 +69,11 @@ class ChunkedDecoder {
 
   // Consumes one framing byte (anything but chunk data).
   void step(char c, const ChunkedLimits& limits);
+  // Takes a whole "hex CRLF" size line at once; 0 when it is not one.
+  std::size_t take_plain_size_line(const char* p, std::size_t n, const ChunkedLimits& limits);
   void end_chunk_size(const ChunkedLimits& limits);
+  bool fits_body(uint64_t chunk_size, const ChunkedLimits& limits) const;
+  bool is_final() const { return state_ >= State::done; }
 
   State state_ = State::size_first;
   uint64_t chunk_size_ = 0;  // while reading the size line

@@ -7,7 +7,9 @@ namespace {
 
 using ascii::iequals;
 
-constexpr Fault bad(std::string_view detail) { return {ParseError::bad_request, detail}; }
+constexpr Fault bad(std::string_view detail) {
+  return {ParseError::bad_request, detail};
+}
 
 // Walks a comma-separated list (RFC 9110 §5.6.1): elements are trimmed of
 // whitespace and empty elements are skipped, as recipients must.
@@ -38,9 +40,7 @@ Fault FieldRules::on_field(std::string_view name, std::string_view value) {
       if (iequals(name, "host")) return on_host(value);
       break;
     case 6:
-      if (iequals(name, "expect")) {
-        expect_continue_ = expect_continue_ || iequals(value, "100-continue");
-      }
+      if (iequals(name, "expect")) on_expect(value);
       break;
     case 7:
       if (iequals(name, "upgrade")) upgrade_field_seen_ = upgrade_field_seen_ || !value.empty();
@@ -109,6 +109,10 @@ Fault FieldRules::on_transfer_encoding(std::string_view value) {
     }
   }
   return {};
+}
+
+void FieldRules::on_expect(std::string_view value) {
+  expect_continue_ = expect_continue_ || iequals(value, "100-continue");
 }
 
 void FieldRules::on_connection(std::string_view value) {

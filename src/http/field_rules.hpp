@@ -36,6 +36,7 @@ class FieldRules {
   Fault on_content_length(std::string_view value);
   Fault on_transfer_encoding(std::string_view value);
   void on_connection(std::string_view value);
+  void on_expect(std::string_view value);
 
   uint8_t version_minor_;
   bool host_seen_ = false;

@@ -43,8 +43,8 @@ Params Params::parse(std::string_view query_or_form) {
     if (eq == std::string_view::npos) {
       params.params_.push_back({url_decode(piece, true), std::string{}});
     } else {
-      params.params_.push_back({url_decode(piece.substr(0, eq), true),
-                                url_decode(piece.substr(eq + 1), true)});
+      params.params_.push_back(
+          {url_decode(piece.substr(0, eq), true), url_decode(piece.substr(eq + 1), true)});
     }
   }
   return params;

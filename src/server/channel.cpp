@@ -8,6 +8,8 @@
 #include "httpkit/channel.hpp"
 #include "io/event_loop.hpp"
 #include "io/scheduled_tasks.hpp"
+#include "server/websocket_accept.hpp"
+#include "ws/handshake.hpp"
 
 namespace httpkit {
 
@@ -94,10 +96,46 @@ ScheduledTask schedule_task(std::chrono::milliseconds delay, std::function<void(
   return ScheduledTask(TimerThread::instance().schedule(delay, std::move(task)));
 }
 
+namespace {
+
+bool asks_for_websocket(const Request& request) {
+  for (std::string_view value : request.header_values("upgrade")) {
+    while (!value.empty()) {
+      std::size_t comma = value.find(',');
+      std::string_view token = value.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (iequals(token, "websocket")) return true;
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Response as_channel(const Request& request, std::shared_ptr<const ChannelHandlers> handlers) {
-  (void)request;
   Response response;
-  response.body = ChannelBody{std::move(handlers), nullptr};
+  if (!asks_for_websocket(request)) {
+    response.body = ChannelBody{std::move(handlers), nullptr};
+    return response;
+  }
+  ws::UpgradeOptions options;
+  options.subprotocols = handlers->subprotocols;
+  options.deflate.enabled = handlers->permessage_deflate;
+  ws::UpgradeResponse upgrade =
+      ws::accept_upgrade(request.method(), request.version_minor(), request.headers(), options);
+  if (upgrade.status != 101) {
+    response = Response::text(std::string(upgrade.error) + "\n", upgrade.status);
+    for (Header& h : upgrade.headers()) response.headers.push_back(std::move(h));
+    return response;
+  }
+  auto accept = std::make_shared<WebSocketAccept>();
+  accept->headers = upgrade.headers();
+  accept->deflate = upgrade.deflate;
+  response.status = 101;
+  response.body = ChannelBody{std::move(handlers), std::move(accept)};
   return response;
 }
 

@@ -55,7 +55,11 @@ void LoopServer::channel_apply(ServerChannel& ch, ServerChannel::Outgoing out) {
     close_connection(c, CloseStatus::server_close);
     return;
   }
-  http_channel_apply(c, ch, out);
+  if (ch.websocket_) {
+    ws_apply(c, ch, out);
+  } else {
+    http_channel_apply(c, ch, out);
+  }
   if (c.generation != generation || scope.nested()) return;
   if (c.channel == &ch) {
     flush(c);
@@ -149,6 +153,10 @@ void LoopServer::release_channel(Connection& c, CloseStatus why) {
   ServerChannel& ch = *c.channel;
   c.channel = nullptr;
   ch.open_.store(false, std::memory_order_release);
+  ch.assembler_.reset();
+  ch.deflate_.reset();
+  // A WebSocket that ends without a close frame ended abnormally (1006).
+  if (ch.websocket_ && why == CloseStatus::client_close) why = CloseStatus::abnormal;
   // Unsent bytes of a closed channel no longer count against the caps.
   shared_.queued_total.fetch_sub(ch.output_counted_, std::memory_order_relaxed);
   ch.queued_.fetch_sub(ch.output_counted_, std::memory_order_relaxed);

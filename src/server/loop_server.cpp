@@ -18,7 +18,6 @@
 namespace httpkit::server {
 namespace {
 
-constexpr std::size_t kReadBufferSize = 64 * 1024;
 // Bodies above this go out with writev instead of being copied behind the head.
 constexpr std::size_t kCopyBodyLimit = 32 * 1024;
 // A batch of pipelined responses is written once it grows past this.
@@ -159,6 +158,10 @@ void LoopServer::on_connection_event(void* self_ptr, int fd, uint32_t events) {
 }
 
 void LoopServer::on_readable(Connection& c) {
+  if (c.phase == Phase::websocket) {
+    ws_readable(c);
+    return;
+  }
   if (c.phase == Phase::busy || c.output || c.close_after_write) {
     c.read_pending = true;
     return;
@@ -169,6 +172,11 @@ void LoopServer::on_readable(Connection& c) {
     if (n > 0) {
       consume(c, read_buffer_.get(), std::size_t(n));
       if (c.generation != generation) return;  // closed while answering
+      if (c.phase == Phase::websocket) {  // upgraded: the rest are frames
+        c.read_pending = true;
+        resume(c);
+        return;
+      }
       if (busy(c)) {
         c.read_pending = true;
         break;
@@ -196,7 +204,15 @@ void LoopServer::on_writable(Connection& c) {
   if (c.generation != generation) return;
   if (c.channel) account_output(c);
   if (!drained || c.generation != generation) return;
-  if (c.channel) return;  // a stream or socket still in use by its channel
+  if (c.phase == Phase::websocket) {
+    if (c.close_after_write) {
+      close_connection(c, c.channel->close_reason_);
+    } else {
+      resume(c);
+    }
+    return;
+  }
+  if (c.channel) return;  // an HTTP stream: its channel decides what comes next
   if (c.close_after_write) {
     close_connection(c);
     return;
@@ -207,6 +223,23 @@ void LoopServer::on_writable(Connection& c) {
 // Picks up after a response went out: pipelined bytes, then the socket.
 void LoopServer::resume(Connection& c) {
   const uint32_t generation = c.generation;
+  if (c.phase == Phase::websocket) {
+    if (c.input) {  // frames that came in behind the upgrade request
+      PendingInput* in = c.input;
+      c.input = nullptr;
+      ws_consume(c, in->bytes.data(), in->bytes.size());
+      delete in;
+      if (c.generation != generation) return;
+    }
+    if (c.read_pending && !c.output) {
+      c.read_pending = false;
+      ws_readable(c);
+      return;
+    }
+    flush(c);
+    if (c.generation == generation) update_timer(c);
+    return;
+  }
   if (c.input) {
     drain_input(c);
     if (c.generation != generation) return;
@@ -443,7 +476,11 @@ void LoopServer::write_response(Connection& c, const ResponseContext& ctx,
   if (auto* s = std::get_if<std::string>(&response.body)) memory_body = *s;
   if (auto* v = std::get_if<std::string_view>(&response.body)) memory_body = *v;
   if (auto* channel = std::get_if<ChannelBody>(&response.body)) {
-    start_channel(c, ctx, *channel);
+    if (channel->websocket) {
+      start_websocket(c, ctx, *channel);
+    } else {
+      start_channel(c, ctx, *channel);
+    }
     return;
   }
   if (auto* f = std::get_if<FileBody>(&response.body)) {
@@ -584,6 +621,10 @@ bool LoopServer::continue_output(Connection& c) {
 
 void LoopServer::update_timer(Connection& c) {
   if (c.output) return;  // the write timer runs
+  if (c.phase == Phase::websocket) {
+    arm_ws_timer(c);
+    return;
+  }
   if (c.phase == Phase::busy) return;  // the handler or the channel decides
   if (c.close_after_write) {
     close_connection(c);
@@ -620,6 +661,10 @@ void LoopServer::on_connection_timer(io::TimerNode* node) {
   ServingScope scope(*self, c);
   // A request cut short by a deadline gets 408 when nothing of it has been
   // answered; an idle or stalled-writer connection is simply closed.
+  if (c.phase == Phase::websocket && !c.output) {
+    self->ws_timer_fired(c);
+    return;
+  }
   if (c.phase == Phase::reading && c.input && !c.output) {
     self->fail(c, 408, "request timeout");
     self->flush(c);
@@ -643,7 +688,13 @@ void LoopServer::begin_stop() {
     for (std::size_t fd = 0; fd < shared_.table.capacity(); ++fd) {
       Connection& c = shared_.table.at(int(fd));
       if (c.owner != this) continue;
-      if (c.phase != Phase::busy && !c.input && !c.output) close_connection(c);
+      if (c.phase == Phase::websocket) {
+        ServingScope scope(*this, c);
+        ws_close(c, *c.channel, 1001, "server shutting down");
+        if (c.owner == this) flush(c);
+      } else if (c.phase != Phase::busy && !c.input && !c.output) {
+        close_connection(c);
+      }
     }
     if (connection_count() == 0) {
       loop_.stop();

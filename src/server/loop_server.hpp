@@ -61,6 +61,7 @@ class LoopServer {
 
  private:
   friend class ServingScope;
+  static constexpr std::size_t kReadBufferSize = 64 * 1024;
   enum class Step : uint8_t { need_more, complete, failed };
 
   static void on_listener_event(void* self, int fd, uint32_t events);
@@ -103,8 +104,18 @@ class LoopServer {
   void account_output(Connection& c);
   void emit(Connection& c, std::string_view bytes);
 
+  // WebSocket (loop_websocket.cpp).
+  void start_websocket(Connection& c, const ResponseContext& ctx, const ChannelBody& body);
+  void ws_readable(Connection& c);
+  void ws_consume(Connection& c, char* data, std::size_t size);
+  void ws_apply(Connection& c, ServerChannel& ch, ServerChannel::Outgoing& out);
+  void ws_close(Connection& c, ServerChannel& ch, uint16_t code, std::string_view reason);
+  void ws_timer_fired(Connection& c);
+  void arm_ws_timer(Connection& c);
+
   bool busy(const Connection& c) const {
-    return c.phase == Phase::busy || c.output || c.close_after_write;
+    return c.phase == Phase::busy || c.phase == Phase::websocket || c.output ||
+           c.close_after_write;
   }
 
   SharedState& shared_;
@@ -125,6 +136,8 @@ class LoopServer {
   std::vector<http::HeaderField> header_storage_;
   http::HttpDate date_;
   io::ScheduledTasks tasks_{loop_};
+  ws::SharedDeflateContext shared_deflate_;  // for connections without context takeover
+  std::string frame_scratch_;                // a compressed message being framed
   Connection* serving_ = nullptr;  // the connection whose bytes out_ holds
 };
 

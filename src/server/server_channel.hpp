@@ -8,6 +8,8 @@
 
 #include "http/response_writer.hpp"
 #include "httpkit/channel.hpp"
+#include "ws/deflate.hpp"
+#include "ws/message_assembler.hpp"
 
 namespace httpkit::server {
 
@@ -72,6 +74,14 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   bool above_low_water_ = false;  // loop only
   bool head_sent_ = false;        // HTTP only
   http::Framing framing_ = http::Framing::content_length;
+
+  // WebSocket only (loop thread).
+  bool close_sent_ = false;     // our close frame is out; waiting for the peer's
+  bool awaiting_pong_ = false;  // a server ping is unanswered
+  CloseStatus close_reason_ = CloseStatus::normal;  // reported once the socket closes
+  uint64_t last_activity_ms_ = 0;
+  std::unique_ptr<ws::DeflateContext> deflate_;      // when permessage-deflate was agreed
+  std::unique_ptr<ws::MessageAssembler> assembler_;  // only while a frame is half-read
 };
 
 }  // namespace httpkit::server

@@ -9,7 +9,7 @@ BASE="http://127.0.0.1:$SERVER_PORT"
 # ab_field OUTPUT LABEL -> the number after "LABEL:" in ab's report (0 if absent).
 ab_field() {
   local v
-  v=$(grep -E "^$2:" <<<"$1" | head -n1 | awk -F: '{print $2}' | awk '{print $1}')
+  v=$(grep -E "^$2:" <<<"$1" | head -n1 | awk -F: '{print $2}' | awk '{print $1}' || true)
   echo "${v:-0}"
 }
 

@@ -95,9 +95,12 @@ class Conn:
             else:
                 raise AssertionError(f"unexpected event {ev!r}")
 
-    def closed_by_server(self, timeout=3.0):
+    def closed_by_server(self, timeout=3.0, ignore_buffered=False):
         """(closed?, how): the server closes (FIN or RST) within timeout
         without sending anything more."""
+        buffered = self.h.trailing_data[0]  # bytes h11 already read past the last response
+        if buffered and not ignore_buffered:
+            return False, f"sent more bytes after the response: {bytes(buffered[:80])!r}"
         self.sock.settimeout(timeout)
         try:
             extra = self.sock.recv(65536)
@@ -382,6 +385,34 @@ def absolute_form_target():
         check_ok_response("absolute-form request-target", resp, body, 15)
 
 
+def many_fresh_connections():
+    """1000 connections with Connection: close, then 1000 keep-alive connections the client
+    closes: every one must be answered (and the first kind closed) within 2 s.  Catches
+    connections lost when descriptors are reused quickly across event loops."""
+    lost, unclosed = [], []
+    for i in range(2000):
+        close = i < 1000
+        with socket.create_connection(("127.0.0.1", PORT), timeout=2.0) as s:
+            s.sendall(get(b"/?length=10", extra=b"Connection: close\r\n" if close else b""))
+            data = b""
+            try:
+                while not (b"\r\n\r\n" in data and data.endswith(expected_body(10))):
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                if close and data and s.recv(4096) != b"":
+                    unclosed.append(i)
+            except socket.timeout:
+                pass
+            if not data.startswith(b"HTTP/1.1 200 ") or not data.endswith(expected_body(10)):
+                lost.append(i)
+    checks.check("2000 fresh connections: every request answered within 2 s", not lost,
+                 f"{len(lost)} unanswered, e.g. connection #{lost[:5]}")
+    checks.check("1000 Connection: close connections: every one closed by the server", not unclosed,
+                 f"{len(unclosed)} not closed within 2 s")
+
+
 # --------------------------------------------------------------------------
 # Bad input: error status, Connection: close, socket closed, server still serving
 
@@ -406,7 +437,9 @@ def check_rejected(what, wire, statuses, announce_kw=None, send_body_after=None)
             return
         checks.check(f"{what}: status in {statuses}", resp.status_code in statuses, str(resp.status_code))
         checks.check(f"{what}: Connection: close", "close" in connection_tokens(resp), header(resp, "connection"))
-        closed, how = c.closed_by_server()
+        extra = bytes(c.h.trailing_data[0])
+        checks.check(f"{what}: no bytes after the response", not extra, repr(extra[:60]))
+        closed, how = c.closed_by_server(ignore_buffered=True)
         checks.check(f"{what}: server closes the connection", closed, how)
         writer.join(timeout=IO_TIMEOUT)
     status = peerlib.http_get_status(PORT)
@@ -491,6 +524,16 @@ def bad_inputs():
     check_rejected("garbage request line -> 400", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\r\n\r\n",
                    (400,))
     check_rejected("missing request-target -> 400", b"GET HTTP/1.1\r\n" + host + b"\r\n", (400,))
+    # RFC 9112 6.3: a response to HEAD never has a body - error responses included.  h11 is told
+    # the request was HEAD, so body bytes after the head are caught as extra bytes before the close.
+    check_rejected("HEAD without Host -> 400 without a body", b"HEAD / HTTP/1.1\r\n\r\n", (400,),
+                   dict(method="HEAD"))
+    check_rejected("HEAD with Content-Length: 9000000 -> 413 without a body",
+                   b"HEAD / HTTP/1.1\r\n" + host + b"Content-Length: 9000000\r\n\r\n", (413,),
+                   dict(method="HEAD", headers=[("Content-Length", "9000000")], body=True))
+    check_rejected("HEAD with Transfer-Encoding: gzip -> 501 (or 400) without a body",
+                   b"HEAD / HTTP/1.1\r\n" + host + b"Transfer-Encoding: gzip\r\n\r\n", (501, 400),
+                   dict(method="HEAD", body=True))
 
 
 def main():
@@ -500,9 +543,12 @@ def main():
     for fn in (simple_get, head_then_get, pipelined_ten, pipelined_hundred_dribbled, one_byte_at_a_time,
                http10_without_keepalive, http10_with_keepalive, connection_close_honoured,
                expect_100_continue, expect_100_continue_too_large, chunked_body_with_trailers,
-               chunked_body_large_dribbled, empty_lines_before_request, absolute_form_target, bad_inputs):
+               chunked_body_large_dribbled, empty_lines_before_request, absolute_form_target,
+               many_fresh_connections, bad_inputs):
         scenario(fn)
     checks.check("server process still alive and serving", server.alive())
+    if checks.failed:
+        print("--- server output (tail) ---\n" + server.output_tail())
     rc = server.stop()
     checks.check("SIGTERM: server exits with status 0", rc == 0, str(rc))
     checks.finish()

@@ -152,6 +152,17 @@ stop_server() {
   wait "$pid" 2>/dev/null || SERVER_EXIT=$?
 }
 
+# require_server: abort the test (with the server's output) if the server
+# process died - every later check would only fail for the same reason.
+require_server() {
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "FAIL - httpkit-server (pid $SERVER_PID) died; its output:"
+    tail -n 40 "$PEER_TMP/server.log" || true
+    PEER_FAILURES=$((PEER_FAILURES + 1))
+    finish "$(basename "$0" .sh)"
+  fi
+}
+
 # server_alive: the server process still runs and answers a plain GET with 200.
 server_alive() {
   kill -0 "$SERVER_PID" 2>/dev/null &&

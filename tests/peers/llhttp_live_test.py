@@ -64,6 +64,8 @@ DELIBERATE_DIFFERENCES = [
     "request-target with characters RFC 3986 does not allow (\" | \\ # ...), asterisk-form with a "
     "method other than OPTIONS, or userinfo in an http URI -> 2xx or 400: RFC 9112 3.2 lets a "
     "server reject an invalid request-line with 400, RFC 9110 4.2.4 says to treat userinfo as an error",
+    "ANNOUNCE over HTTP/1.0 -> 2xx or 4xx/5xx + close: llhttp only knows ANNOUNCE for RTSP, but any "
+    "token is an HTTP method (RFC 9110 9.1; 501 for an unknown one is also right)",
     "obs-fold (a header line starting with whitespace): RFC 9112 5.2 lets a server either reject "
     "with 400 or replace the fold with SP; llhttp rejects, this test accepts both",
 ]
@@ -123,6 +125,7 @@ def parse_log(log):
             msgs.append(cur)
         elif span and cur is not None:
             kind, text = span.groups()
+            text = text.replace("\\t", "\t").replace("\\f", "\f")  # as md-test.ts does for logs
             if kind == "url":
                 cur["url"] += text
             elif kind == "protocol":
@@ -241,6 +244,11 @@ def plan(case, msgs, error, host_added=False):
 def special_cases(case, slots, must_close):
     """Per-case adjustments that a generic rule cannot express."""
     key = (case["file"], case["title"])
+    if key == ("invalid.md", "HTTP protocol and ANNOUNCE method"):
+        # llhttp only knows ANNOUNCE as an RTSP method; for HTTP any token is a method (RFC 9110
+        # 9.1), answered by the handler or refused with 501.  (MKCOLA in "Invalid method" is the
+        # same, but that request lacks Host, so it is rejected anyway.)
+        return [("either", "ANNOUNCE over HTTP/1.0 is a valid, unknown method")], True
     if key == ("invalid.md", "Spaces before headers"):
         # obs-fold: rejecting is fine, so is unfolding "Foo: bar Content-Length: 38", which makes
         # two bodiless requests - both answered 2xx.
@@ -279,11 +287,14 @@ def parse_responses(data, methods):
     methods[i] is the llhttp method code of the i-th request (HEAD has no body)."""
     out, pos = [], 0
     while pos < len(data):
+        after_head = bool(out) and len(out) - 1 < len(methods) and methods[len(out) - 1] == HEAD_METHOD
         end = data.find(b"\r\n\r\n", pos)
+        m = re.match(rb"HTTP/1\.[01] (\d{3})(?: .*)?$", data[pos:end].split(b"\r\n")[0]) if end >= 0 else None
+        if not m and after_head:
+            return out, f"bytes after the response to HEAD (a body must not be sent): {data[pos:pos + 60]!r}"
         if end < 0:
             return out, f"incomplete response head: {data[pos:pos + 60]!r}"
         lines = data[pos:end].split(b"\r\n")
-        m = re.match(rb"HTTP/1\.[01] (\d{3})(?: .*)?$", lines[0])
         if not m:
             return out, f"not an HTTP/1.x status line: {lines[0][:60]!r}"
         status = int(m.group(1))
@@ -405,8 +416,10 @@ def judge(slots, must_close, responses, problem, ended):
             fails.append(f"request {i + 1}: {r.status}, expected 2xx or 4xx/5xx + close ({why})")
         elif kind == "upgrade" and not (ok2xx or okrej or r.status == 101):
             fails.append(f"request {i + 1}: {r.status}, expected 2xx, 101 or 4xx/5xx + close")
-        elif kind == "pending":
-            fails.append(f"request {i + 1}: answered {r.status} before its body arrived")
+        elif kind == "pending" and not ok2xx:
+            # Answering before the body is complete is allowed (the server then reads or
+            # discards the rest); rejecting an incomplete but valid request is not.
+            fails.append(f"request {i + 1}: {r.status} before its body arrived, expected 2xx or nothing")
         if r.status == 101:
             return fails
         if r.status >= 400 and i + 1 < len(responses):
@@ -471,6 +484,8 @@ def main():
                     failed.append(name + " [+Host]")
 
     alive = server.alive()
+    if failed or not alive:
+        print("--- server output (tail) ---\n" + server.output_tail())
     rc = server.stop()
     print()
     print("Deliberate differences from llhttp's verdicts:")

@@ -65,7 +65,8 @@ class Server:
         self.proc = None
         self.port = None
         self.log = tempfile.NamedTemporaryFile(prefix="httpkit-peer-", suffix=".log", delete=False)
-        atexit.register(self.stop)
+        atexit.register(self._remove_log)
+        atexit.register(self.stop)  # atexit runs in reverse: stop first, then remove the log
 
     def start(self, attempts=8, timeout=10.0):
         binary = server_binary()
@@ -104,6 +105,12 @@ class Server:
                 proc.kill()
                 proc.wait()
         return proc.returncode
+
+    def _remove_log(self):
+        try:
+            os.unlink(self.log.name)
+        except OSError:
+            pass
 
     def output_tail(self, n=20):
         try:

@@ -27,7 +27,7 @@ run_wrk() {
   local out requests
   log "running: wrk $*"
   out=$(timeout 60 wrk "$@" 2>&1) || { log "$out"; check "$what: wrk exited 0" false; return; }
-  requests=$(grep -E '[0-9]+ requests in' <<<"$out" | awk '{print $1}')
+  requests=$(grep -E '[0-9]+ requests in' <<<"$out" | awk '{print $1}' || true)
   check "$what: requests > 0 (${requests:-none})" test "${requests:-0}" -gt 0
   check "$what: no socket errors" \
     test -z "$(grep -E 'Socket errors' <<<"$out")"

@@ -14,6 +14,9 @@ namespace {
 thread_local std::size_t allocations_on_this_thread = 0;
 }
 
+// The replacement pairs malloc with free on purpose; GCC cannot see that.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(std::size_t size) {
   ++allocations_on_this_thread;
   if (void* p = std::malloc(size ? size : 1)) return p;
