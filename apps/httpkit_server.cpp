@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "httpkit/channel.hpp"
 #include "httpkit/server.hpp"
 
 namespace {
@@ -25,7 +26,24 @@ const std::string& payload() {
   return text;
 }
 
+// /ws: a WebSocket echo (text stays text, binary stays binary).
+const std::shared_ptr<const httpkit::ChannelHandlers>& echo_handlers() {
+  static const auto handlers = [] {
+    auto h = std::make_shared<httpkit::ChannelHandlers>();
+    h->on_receive = [](const httpkit::ChannelPtr& ch, std::string_view message, bool binary) {
+      if (binary) {
+        ch->send_binary(std::string(message));
+      } else {
+        ch->send(std::string(message));
+      }
+    };
+    return std::shared_ptr<const httpkit::ChannelHandlers>(std::move(h));
+  }();
+  return handlers;
+}
+
 httpkit::Response answer(const httpkit::Request& request) {
+  if (request.path() == "/ws") return httpkit::as_channel(request, echo_handlers());
   long length = 1024;
   if (auto value = request.query_params().get("length")) {
     auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), length);

@@ -1,0 +1,248 @@
+// The loop's side of WebSocket (RFC 6455): the switch from HTTP, frames in
+// and out through the pure ws/ layer, the close handshake, pings and
+// deadlines.
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "server/loop_server.hpp"
+#include "server/websocket_accept.hpp"
+#include "ws/frame.hpp"
+
+namespace httpkit::server {
+namespace {
+
+uint64_t ms(std::chrono::milliseconds d) { return uint64_t(d.count()); }
+
+}  // namespace
+
+void LoopServer::start_websocket(Connection& c, const ResponseContext&, const ChannelBody& body) {
+  // The 101 carries Connection: Upgrade, which the response writer keeps for
+  // itself; write this head by hand.
+  out_.append("HTTP/1.1 101 Switching Protocols\r\n");
+  if (options_.server_header) {
+    out_.append("Server: ");
+    out_.append(*options_.server_header);
+    out_.append("\r\n");
+  }
+  out_.append("Date: ");
+  out_.append(date_.now());
+  out_.append("\r\n");
+  for (const Header& h : body.websocket->headers) {
+    out_.append(h.name);
+    out_.append(": ");
+    out_.append(h.value);
+    out_.append("\r\n");
+  }
+  out_.append("\r\n");
+
+  auto channel = std::make_shared<ServerChannel>(*this, c, body.handlers, ResponseContext{}, true);
+  channel->self_ = channel;
+  channel->last_activity_ms_ = loop_.now_ms();
+  if (body.websocket->deflate)
+    channel->deflate_ = std::make_unique<ws::DeflateContext>(*body.websocket->deflate,
+                                                             ws::Role::server, shared_deflate_);
+  c.channel = channel.get();
+  c.phase = Phase::websocket;
+  c.in_body = false;
+  loop_.timers().cancel(c.timer);
+  if (channel->handlers().on_open) channel->handlers().on_open(channel);
+}
+
+void LoopServer::ws_readable(Connection& c) {
+  const uint32_t generation = c.generation;
+  for (;;) {
+    if (c.output) {  // the peer is not reading: stop reading too
+      c.read_pending = true;
+      break;
+    }
+    ssize_t n = recv(c.fd, read_buffer_.get(), kReadBufferSize, 0);
+    if (n > 0) {
+      ws_consume(c, read_buffer_.get(), std::size_t(n));
+      if (c.generation != generation) return;
+      if (std::size_t(n) < kReadBufferSize) break;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    // EOF or a reset: after our close frame that is the expected end.
+    CloseStatus why = c.channel && c.channel->close_sent_ ? CloseStatus::normal
+                                                          : CloseStatus::client_close;
+    flush(c);
+    if (c.generation == generation) close_connection(c, why);
+    return;
+  }
+  flush(c);
+  if (c.generation == generation) update_timer(c);
+}
+
+void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
+  ServerChannel& ch = *c.channel;
+  const uint32_t generation = c.generation;
+  ch.last_activity_ms_ = loop_.now_ms();
+  // An assembler lives on the heap only while a frame is half-read; the
+  // common read of whole frames uses one on the stack.
+  ws::AssemblerOptions rules{ws::Role::server, ch.deflate_ != nullptr, options_.max_ws};
+  ws::MessageAssembler local(rules);
+  ws::MessageAssembler& assembler = ch.assembler_ ? *ch.assembler_ : local;
+  auto self = ch.shared_from_this();  // handlers may close the connection
+  const ChannelHandlers& handlers = ch.handlers();
+
+  bool done = false;
+  while (!done) {
+    ws::Event e = assembler.next(data, size, ch.deflate_.get());
+    data += e.consumed;
+    size -= e.consumed;
+    switch (e.kind) {
+      case ws::EventKind::need_more: done = true; break;
+      case ws::EventKind::text:
+      case ws::EventKind::binary:
+        if (handlers.on_receive && !ch.close_sent_)
+          handlers.on_receive(self, e.payload, e.kind == ws::EventKind::binary);
+        break;
+      case ws::EventKind::ping:
+        if (!ch.close_sent_) {
+          std::string pong;
+          ws::append_pong_frame(pong, e.payload);
+          emit(c, pong);
+          if (c.generation == generation && handlers.on_ping) handlers.on_ping(self, e.payload);
+        }
+        break;
+      case ws::EventKind::pong: ch.awaiting_pong_ = false; break;
+      case ws::EventKind::close: {
+        // Answer a close with the same code (RFC 6455 §5.5.1), then hang up.
+        CloseStatus why = close_status_of(e.code);
+        if (!ch.close_sent_) {
+          std::string frame;
+          uint16_t echo = e.code == ws::close_code::no_status ? 0 : e.code;
+          ws::append_close_frame(frame, echo, {});
+          ch.close_sent_ = true;
+          ch.open_.store(false, std::memory_order_release);
+          emit(c, frame);
+        }
+        if (c.generation != generation) return;
+        c.close_after_write = true;
+        flush(c);
+        if (c.generation != generation) return;
+        if (c.output) {
+          ch.close_reason_ = why;  // on_writable closes once the echo is out
+        } else {
+          close_connection(c, why);
+        }
+        return;
+      }
+      case ws::EventKind::error:
+        ws_close(c, ch, e.code, e.payload);
+        if (c.generation != generation) return;
+        c.close_after_write = true;  // no more reading: the stream is in doubt
+        flush(c);
+        if (c.generation == generation && !c.output) close_connection(c, close_status_of(e.code));
+        return;
+    }
+    if (c.generation != generation) return;
+  }
+  if (assembler.idle()) {
+    ch.assembler_.reset();
+  } else if (!ch.assembler_) {
+    ch.assembler_ = std::make_unique<ws::MessageAssembler>(std::move(local));
+  }
+}
+
+void LoopServer::ws_apply(Connection& c, ServerChannel& ch, ServerChannel::Outgoing& out) {
+  using Op = ServerChannel::Op;
+  if (ch.close_sent_) return;
+  switch (out.op) {
+    case Op::text:
+    case Op::binary:
+    case Op::response: {
+      std::string_view payload = out.data;
+      if (out.op == Op::response) {
+        if (auto* s = std::get_if<std::string>(&out.response.body)) payload = *s;
+      }
+      ws::OutgoingFrame frame;
+      frame.opcode = out.op == Op::binary ? ws::Opcode::binary : ws::Opcode::text;
+      if (ch.deflate_) {
+        frame_scratch_.clear();
+        if (ch.deflate_->compress(payload, frame_scratch_)) {
+          frame.rsv1 = true;
+          payload = frame_scratch_;
+        }
+      }
+      char header[ws::kMaxFrameHeader];
+      std::size_t header_size = ws::write_frame_header(header, frame, payload.size());
+      out_.append(header, header_size);
+      out_.append(payload);
+      if (out.close_after) ws_close(c, ch, 1000, {});
+      return;
+    }
+    case Op::ping: {
+      ws::append_ping_frame(out_, out.data);
+      return;
+    }
+    case Op::close: ws_close(c, ch, out.code, out.data); return;
+    case Op::abort: return;  // handled by channel_apply
+  }
+}
+
+// Sends our close frame; the connection ends when the peer answers, or at
+// the close deadline.
+void LoopServer::ws_close(Connection& c, ServerChannel& ch, uint16_t code, std::string_view reason) {
+  if (ch.close_sent_) return;
+  ch.close_sent_ = true;
+  ch.close_reason_ = close_status_of(code);
+  ch.open_.store(false, std::memory_order_release);
+  std::string frame;
+  ws::append_close_frame(frame, code, reason);
+  emit(c, frame);
+  if (c.channel == &ch)
+    loop_.timers().arm(c.timer, loop_.now_ms(), ms(options_.ws_close_timeout));
+}
+
+void LoopServer::arm_ws_timer(Connection& c) {
+  ServerChannel& ch = *c.channel;
+  const uint64_t now = loop_.now_ms();
+  uint64_t due = UINT64_MAX;
+  if (ch.close_sent_) due = now + ms(options_.ws_close_timeout);
+  else if (ch.awaiting_pong_) due = now + ms(options_.ws_pong_timeout);
+  else {
+    if (options_.ws_ping_interval.count() > 0)
+      due = std::min(due, ch.last_activity_ms_ + ms(options_.ws_ping_interval));
+    if (options_.ws_idle_timeout.count() > 0)
+      due = std::min(due, ch.last_activity_ms_ + ms(options_.ws_idle_timeout));
+  }
+  if (due == UINT64_MAX) {
+    loop_.timers().cancel(c.timer);
+    return;
+  }
+  if (c.timer.armed() && ch.close_sent_) return;  // keep the first close deadline
+  loop_.timers().arm(c.timer, now, due > now ? due - now : 0);
+}
+
+void LoopServer::ws_timer_fired(Connection& c) {
+  ServerChannel& ch = *c.channel;
+  const uint64_t now = loop_.now_ms();
+  if (ch.close_sent_) {  // the peer never answered our close
+    close_connection(c, ch.close_reason_);
+    return;
+  }
+  if (ch.awaiting_pong_) {  // a dead peer: it will not read a close frame either
+    close_connection(c, CloseStatus::going_away);
+    return;
+  }
+  const uint64_t idle = now - ch.last_activity_ms_;
+  if (options_.ws_idle_timeout.count() > 0 && idle >= ms(options_.ws_idle_timeout)) {
+    ws_close(c, ch, 1001, "idle timeout");
+    flush(c);
+    return;
+  }
+  if (options_.ws_ping_interval.count() > 0 && idle >= ms(options_.ws_ping_interval)) {
+    ws::append_ping_frame(out_, {});
+    ch.awaiting_pong_ = true;
+    const uint32_t generation = c.generation;
+    flush(c);
+    if (c.generation != generation || c.output) return;
+  }
+  arm_ws_timer(c);
+}
+
+}  // namespace httpkit::server
