@@ -64,6 +64,18 @@ void LoopServer::channel_apply(ServerChannel& ch, ServerChannel::Outgoing out) {
   if (c.channel == &ch) {
     flush(c);
     if (c.generation == generation && c.channel == &ch) account_output(c);
+  } else if (scope.inside_another()) {
+    // Serving the requests queued behind this response would parse heads
+    // into the storage the other connection's handler still reads: later.
+    flush(c);
+    if (c.generation != generation) return;
+    int fd = c.fd;
+    loop_.post([this, fd, generation] {
+      Connection& again = shared_.table.at(fd);
+      if (again.owner != this || again.generation != generation) return;
+      ServingScope later(*this, again);
+      resume(again);
+    });
   } else {
     resume(c);  // the response is complete: serve what is queued behind it
   }

@@ -342,6 +342,9 @@ LoopServer::Step LoopServer::advance(Connection& c, RequestProgress& p, char* ba
       p.scan_from = size > 3 ? size - 3 : 0;
       return Step::need_more;
     }
+    // dispatch() reuses this parse when the bytes have not moved meanwhile.
+    parsed_head_ = head;
+    parsed_head_base_ = base;
     p.head_length = head.head_length;
     p.framing = head.framing;
     p.content_length = head.content_length;
@@ -397,9 +400,12 @@ void LoopServer::fail(Connection& c, int status, std::string_view reason) {
 }
 
 void LoopServer::dispatch(Connection& c, const RequestProgress& p, const char* base) {
-  http::RequestHead head;
-  http::parse_request_head({base, p.head_length}, shared_.parse_limits, header_storage_.data(),
-                           header_storage_.size(), head);
+  http::RequestHead head = parsed_head_;
+  if (parsed_head_base_ != base || head.head_length != p.head_length) {
+    http::parse_request_head({base, p.head_length}, shared_.parse_limits,
+                             header_storage_.data(), header_storage_.size(), head);
+  }
+  parsed_head_base_ = nullptr;
   Request request =
       RequestBuilder::from_head(head, {base + p.head_length, p.body_end - p.head_length}, c.fd);
   ResponseContext ctx{head.version_minor, head.keep_alive && !draining_, head.method == "HEAD"};

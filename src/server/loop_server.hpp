@@ -134,6 +134,8 @@ class LoopServer {
   std::unique_ptr<char[]> read_buffer_;
   std::string out_;  // responses produced for the connection being served
   std::vector<http::HeaderField> header_storage_;
+  http::RequestHead parsed_head_;           // the last head advance() parsed...
+  const char* parsed_head_base_ = nullptr;  // ...and where its bytes were
   http::HttpDate date_;
   io::ScheduledTasks tasks_{loop_};
   ws::SharedDeflateContext shared_deflate_;  // for connections without context takeover
@@ -159,6 +161,9 @@ class ServingScope {
   }
   ServingScope(const ServingScope&) = delete;
   bool nested() const { return nested_; }
+  // Entered while the loop serves another connection (whose request views
+  // point into the loop's shared header storage).
+  bool inside_another() const { return was_ && !nested_; }
 
  private:
   LoopServer& server_;

@@ -41,6 +41,7 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   ScheduledTask schedule(std::chrono::milliseconds delay, std::function<void()> task) override;
 
   const ChannelHandlers& handlers() const { return *handlers_; }
+  LoopServer& loop() const { return loop_; }
 
  private:
   friend class LoopServer;

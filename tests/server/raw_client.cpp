@@ -106,7 +106,16 @@ RawResponse RawClient::read_response(bool head_request) {
   return r;
 }
 
+std::string RawClient::read_exact(std::size_t n) {
+  while (buffer_.size() < n)
+    if (!fill()) break;
+  std::string out = buffer_.substr(0, n);
+  buffer_.erase(0, out.size());
+  return out;
+}
+
 bool RawClient::closed_by_peer(int timeout_ms) {
+  if (!buffer_.empty()) return false;
   pollfd p{fd_, POLLIN, 0};
   if (poll(&p, 1, timeout_ms) <= 0) return false;
   char c;

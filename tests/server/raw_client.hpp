@@ -30,6 +30,8 @@ class RawClient {
   void send(std::string_view bytes);
   // Reads one response (Content-Length or chunked); `head_request` for HEAD.
   RawResponse read_response(bool head_request = false);
+  // Exactly n bytes (fewer only if the connection ends first).
+  std::string read_exact(std::size_t n);
   // True if the server closed the connection (read returns 0) within the timeout.
   bool closed_by_peer(int timeout_ms = 2000);
   bool ok() const { return fd_ >= 0; }
