@@ -40,7 +40,7 @@ class EventLoop;
 }
 namespace client_detail {
 class ClientCore;
-struct HandleState;
+struct Exchange;
 }  // namespace client_detail
 
 using std::chrono::milliseconds;
@@ -110,7 +110,7 @@ struct RequestOptions {
   std::vector<MultipartPart> multipart{};  // body as multipart/form-data
   std::optional<BasicAuth> basic_auth{};
   std::string bearer_token{};  // Authorization: Bearer (http-kit's :oauth-token)
-  std::string user_agent = "httpkit-client/0.1";
+  std::string user_agent = "httpkit/0.1";
 
   // Timeouts (http-kit's defaults). connect_timeout bounds getting a
   // connection: waiting for a pool slot, DNS, TCP, proxy CONNECT and TLS.
@@ -203,6 +203,10 @@ class HeaderList {
 
   void add(std::string_view name, std::string_view value);
   void clear();
+  void reserve(std::size_t bytes, std::size_t count) {
+    bytes_.reserve(bytes);
+    views_.reserve(count);
+  }
 
   std::optional<std::string_view> get(std::string_view name) const;
   std::vector<std::string_view> get_all(std::string_view name) const;
@@ -254,8 +258,11 @@ class RequestHandle {
 
  private:
   friend class Client;
-  explicit RequestHandle(std::shared_ptr<client_detail::HandleState> s) : state_(std::move(s)) {}
-  std::shared_ptr<client_detail::HandleState> state_{};
+  RequestHandle(std::weak_ptr<client_detail::ClientCore> core,
+                std::weak_ptr<client_detail::Exchange> exchange)
+      : core_(std::move(core)), exchange_(std::move(exchange)) {}
+  std::weak_ptr<client_detail::ClientCore> core_{};
+  std::weak_ptr<client_detail::Exchange> exchange_{};
 };
 
 // ------------------------------------------------------------------- client

@@ -1,0 +1,14 @@
+// httpkit-fetch's exit statuses: curl's numbers for the same failures, so
+// scripts written for curl read them the same way.
+#pragma once
+
+#include "httpkit/client.hpp"
+
+namespace httpkit::fetch_app {
+
+inline constexpr int kUsage = 2;  // bad flags (curl: 2 "failed to initialize")
+inline constexpr int kWriteError = 23;
+
+int exit_code_for(const ClientError& error);
+
+}  // namespace httpkit::fetch_app

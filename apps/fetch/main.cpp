@@ -1,0 +1,205 @@
+// httpkit-fetch: a small curl-like program on the httpkit client.
+//
+//   httpkit-fetch https://example.com/            body to stdout
+//   httpkit-fetch -i -L -w http://host/a http://host/b   two requests, one connection
+//   httpkit-fetch --ws ws://host/chat             lines in, messages out
+//
+// Every failure ends with one line on stderr ("httpkit-fetch: <kind>: <why>")
+// and a non-zero exit status (curl's number for the same failure).
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "exit_codes.hpp"
+#include "httpkit/client.hpp"
+#include "ws_session.hpp"
+
+namespace {
+
+using namespace httpkit;
+
+struct Flags {
+  std::vector<std::string> urls;
+  std::string method;
+  std::vector<std::string> headers;
+  std::vector<std::string> data;
+  std::string data_binary;
+  std::string output;
+  bool follow = false;
+  int max_redirects = 50;
+  bool insecure = false;
+  std::string cacert, capath, cert, key;
+  double connect_timeout = 0, max_time = 0, idle_timeout = 0;
+  std::string proxy;
+  bool include = false;
+  bool head = false;
+  bool timing = false;
+  bool raw = false;
+  bool fail_on_http_error = false;
+  std::vector<std::string> resolve;
+  std::string ws_url;
+};
+
+[[noreturn]] void die(int code, const std::string& line) {
+  std::fprintf(stderr, "httpkit-fetch: %s\n", line.c_str());
+  std::exit(code);
+}
+
+std::string read_file_or_die(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) die(26, "cannot read '" + path + "': " + std::strerror(errno));  // CURLE_READ_ERROR
+  std::ostringstream s;
+  s << in.rdbuf();
+  return std::move(s).str();
+}
+
+milliseconds seconds(double s) { return milliseconds(int64_t(s * 1000.0)); }
+
+RequestOptions build(const Flags& f, const std::string& url) {
+  RequestOptions o;
+  o.url = url;
+  o.follow_redirects = f.follow;
+  o.max_redirects = f.max_redirects;
+  o.auto_decompress = !f.raw;
+  o.as = BodyAs::stream;  // bodies go straight to the output, whatever their size
+  o.max_body = 0;
+  o.tls.insecure = f.insecure;
+  o.tls.ca_file = f.cacert;
+  o.tls.ca_dir = f.capath;
+  o.tls.cert_file = f.cert;
+  o.tls.key_file = f.key;
+  o.proxy_url = f.proxy;
+  if (!o.proxy_url.empty() && o.proxy_url.find("://") == std::string::npos)
+    o.proxy_url = "http://" + o.proxy_url;
+  if (f.connect_timeout > 0) o.connect_timeout = seconds(f.connect_timeout);
+  if (f.max_time > 0) o.total_timeout = seconds(f.max_time);
+  if (f.idle_timeout > 0) o.idle_timeout = seconds(f.idle_timeout);
+  for (const std::string& h : f.headers) {
+    auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0) die(fetch_app::kUsage, "bad header '" + h + "' (want 'Name: value')");
+    std::string value = h.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
+    o.headers.push_back({h.substr(0, colon), value});
+  }
+  if (!f.data.empty() || !f.data_binary.empty()) {
+    std::string body;
+    for (const std::string& d : f.data) {
+      if (!body.empty()) body.push_back('&');
+      body += d.size() > 1 && d[0] == '@' ? read_file_or_die(d.substr(1)) : d;
+    }
+    if (!f.data_binary.empty()) {
+      if (!body.empty()) body.push_back('&');
+      body += f.data_binary[0] == '@' ? read_file_or_die(f.data_binary.substr(1)) : f.data_binary;
+    }
+    o.body = std::move(body);
+    o.method = "POST";
+    bool typed = false;
+    for (const Header& h : o.headers) typed |= iequals(h.name, "content-type");
+    if (!typed && !f.data.empty()) o.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  }
+  if (f.head) o.method = "HEAD";
+  if (!f.method.empty()) o.method = f.method;
+  return o;
+}
+
+double secs(std::chrono::microseconds us) { return double(us.count()) / 1e6; }
+
+int fetch_one(Client& client, const Flags& f, const std::string& url, FILE* out) {
+  RequestOptions o = build(f, url);
+  bool write_failed = false;
+  o.stream.on_headers = [&](const ClientResponse& head) {
+    if (!f.include && !f.head) return;
+    std::fprintf(out, "HTTP/1.1 %d\r\n", head.status);
+    for (const HeaderView& h : head.headers)
+      std::fprintf(out, "%.*s: %.*s\r\n", int(h.name.size()), h.name.data(), int(h.value.size()),
+                   h.value.data());
+    std::fputs("\r\n", out);
+  };
+  o.stream.on_chunk = [&](std::string_view chunk) {
+    if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) write_failed = true;
+    return true;
+  };
+  ClientResponse r = client.fetch(std::move(o));
+  std::fflush(out);
+  if (f.timing) {
+    std::fprintf(stderr,
+                 "dns: %.6fs connect: %.6fs tls: %.6fs first_byte: %.6fs total: %.6fs "
+                 "status: %d redirects: %d url: %s\n",
+                 secs(r.timing.dns), secs(r.timing.connect), secs(r.timing.tls),
+                 secs(r.timing.first_byte), secs(r.timing.total), r.status, r.redirects,
+                 r.url.c_str());
+  }
+  if (write_failed) die(fetch_app::kWriteError, "cannot write the body: " + std::string(std::strerror(errno)));
+  if (r.error) {
+    std::string kind(to_string(r.error.kind));
+    if (r.error.timeout != TimeoutKind::none) kind += " (" + std::string(to_string(r.error.timeout)) + ")";
+    die(fetch_app::exit_code_for(r.error), kind + ": " + r.error.message);
+  }
+  if (f.fail_on_http_error && r.status >= 400)
+    die(22, "the server answered " + std::to_string(r.status));  // CURLE_HTTP_RETURNED_ERROR
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  CLI::App app{"httpkit-fetch: fetch URLs with the httpkit client (curl-like flags)"};
+  app.add_option("urls", f.urls, "URLs, fetched in turn over pooled connections");
+  app.add_option("-X,--request", f.method, "request method");
+  app.add_option("-H,--header", f.headers, "extra header 'Name: value' (repeatable)")->allow_extra_args(false);
+  app.add_option("-d,--data", f.data, "form data to POST (repeatable, joined by &; @FILE reads a file)")->allow_extra_args(false);
+  app.add_option("--data-binary", f.data_binary, "raw body to POST; @FILE reads a file");
+  app.add_option("-o,--output", f.output, "write the body to FILE instead of stdout");
+  app.add_flag("-L,--location", f.follow, "follow redirects");
+  app.add_option("--max-redirs", f.max_redirects, "redirects to follow at most (with -L)");
+  app.add_flag("-k,--insecure", f.insecure, "do not verify the server certificate");
+  app.add_option("--cacert", f.cacert, "trust the CAs in this PEM file");
+  app.add_option("--capath", f.capath, "trust the CAs in this directory");
+  app.add_option("--cert", f.cert, "client certificate (PEM)");
+  app.add_option("--key", f.key, "client key (PEM)");
+  app.add_option("--connect-timeout", f.connect_timeout, "seconds to get a connection");
+  app.add_option("-m,--max-time", f.max_time, "seconds for the whole request");
+  app.add_option("--idle-timeout", f.idle_timeout, "seconds the server may stay silent (default 60)");
+  app.add_option("-x,--proxy", f.proxy, "HTTP proxy [user:pass@]host:port");
+  app.add_flag("-i,--include", f.include, "print the status line and headers");
+  app.add_flag("-I,--head", f.head, "send HEAD and print the headers");
+  app.add_flag("-w,--timing", f.timing, "print DNS, connect, TLS, first byte and total times to stderr");
+  app.add_flag("--raw", f.raw, "do not ask for or decode gzip/deflate");
+  app.add_flag("-f,--fail", f.fail_on_http_error, "exit 22 on an HTTP status >= 400");
+  app.add_option("--resolve", f.resolve, "HOST:PORT:ADDRESS, like curl (the port is ignored)")->allow_extra_args(false);
+  app.add_option("--ws", f.ws_url, "interactive WebSocket session: stdin lines out, messages in");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : fetch_app::kUsage;
+  }
+  if (f.urls.empty() && f.ws_url.empty()) die(fetch_app::kUsage, "no URL given (try --help)");
+
+  ClientConfig config;
+  for (const std::string& r : f.resolve) {
+    auto first = r.find(':'), second = r.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos)
+      die(fetch_app::kUsage, "bad --resolve '" + r + "' (want HOST:PORT:ADDRESS)");
+    std::string address = r.substr(second + 1);
+    if (address.size() > 2 && address.front() == '[' && address.back() == ']')
+      address = address.substr(1, address.size() - 2);
+    config.resolve.push_back({r.substr(0, first), address});
+  }
+  Client client(config);
+
+  if (!f.ws_url.empty()) return fetch_app::run_websocket_session(client, f.ws_url, build(f, f.ws_url));
+
+  FILE* out = stdout;
+  if (!f.output.empty()) {
+    out = std::fopen(f.output.c_str(), "wb");
+    if (!out) die(fetch_app::kWriteError, "cannot open '" + f.output + "': " + std::strerror(errno));
+  }
+  for (const std::string& url : f.urls) fetch_one(client, f, url, out);
+  if (out != stdout && std::fclose(out) != 0)
+    die(fetch_app::kWriteError, "cannot write '" + f.output + "': " + std::strerror(errno));
+  return 0;
+}

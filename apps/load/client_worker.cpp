@@ -1,0 +1,394 @@
+#include "client_worker.hpp"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <new>
+
+namespace httpkit::load {
+namespace {
+
+constexpr std::size_t kReadBufferSize = 64 * 1024;
+constexpr uint64_t kRampTickMs = 5;     // pacing and stop checks while connecting
+constexpr uint64_t kSteadyTickMs = 50;  // stop checks afterwards
+
+volatile sig_atomic_t g_terminate = 0;
+void on_terminate(int) {
+  g_terminate = 1;
+}
+
+// The one worker of this process, for the timer callbacks (a timer node
+// carries no context, and each connection is too small to hold one).
+ClientWorker* g_worker = nullptr;
+
+Connection& owner_of(io::TimerNode* node) {
+  return *reinterpret_cast<Connection*>(reinterpret_cast<char*>(node) -
+                                        offsetof(Connection, timer));
+}
+
+std::size_t descriptor_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return std::size_t(rl.rlim_cur);
+}
+
+}  // namespace
+
+ClientWorker::ClientWorker(const LoadOptions& options, const AddressPlan& plan,
+                           const WorkerPlan& mine, SharedStats& stats)
+    : options_(options),
+      plan_(plan),
+      mine_(mine),
+      slot_(stats.slot(mine.index)),
+      control_(stats.control()),
+      exchange_(options.length),
+      random_(uint64_t(mine.index + 1) * 0x9e3779b97f4a7c15ull ^ monotonic_ns()),
+      read_buffer_(new char[kReadBufferSize]) {
+  g_worker = this;
+  next_tuple_ = mine.tuples.begin;
+  table_size_ = descriptor_limit();
+  // Pages are backed on first use; a zeroed slot is a valid unused Connection.
+  void* memory = mmap(nullptr, table_size_ * sizeof(Connection), PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (memory == MAP_FAILED) throw std::bad_alloc();
+  table_ = static_cast<Connection*>(memory);
+  connection_kind_ = loop_.register_kind(&ClientWorker::on_event, this);
+  tick_.fire = &ClientWorker::on_tick;
+  tick_.self = this;
+}
+
+ClientWorker::~ClientWorker() {
+  munmap(table_, table_size_ * sizeof(Connection));
+  g_worker = nullptr;
+}
+
+uint64_t ClientWorker::elapsed_ms() const {
+  return (monotonic_ns() - control_.start_ns.load(std::memory_order_relaxed)) / 1'000'000;
+}
+
+// Wraps after 71 minutes; differences of two readings stay right.
+uint32_t ClientWorker::now_us() const {
+  return uint32_t((monotonic_ns() - control_.start_ns.load(std::memory_order_relaxed)) / 1000);
+}
+
+int ClientWorker::run() {
+  struct sigaction sa {};
+  sa.sa_handler = on_terminate;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  loop_.set_after_events([this] { top_up(); });
+  loop_.timers().arm(tick_, loop_.now_ms(), kRampTickMs);
+  top_up();
+  loop_.run();
+  close_all();
+  slot_.min_requests.set(min_requests_ == UINT64_MAX ? 0 : min_requests_);
+  slot_.below_two_requests.set(below_two_);
+  slot_.finished.set(1);
+  return 0;
+}
+
+void ClientWorker::on_tick(io::TimerNode* node) {
+  ClientWorker& self = *static_cast<TickTimer*>(node)->self;
+  if (g_terminate || self.control_.stop.load(std::memory_order_relaxed)) {
+    self.loop_.stop();
+    return;
+  }
+  self.top_up();
+  self.loop_.timers().arm(self.tick_, self.loop_.now_ms(),
+                          self.ramp_done_ ? kSteadyTickMs : kRampTickMs);
+}
+
+// ------------------------------------------------------------ opening
+
+void ClientWorker::top_up() {
+  if (started_ >= mine_.connections) return;
+  if (options_.ramp_timeout_s > 0 && double(elapsed_ms()) >= options_.ramp_timeout_s * 1000) {
+    // Out of time: hold what is open and let the steady phase begin.
+    slot_.not_opened.add(mine_.connections - started_);
+    started_ = mine_.connections;
+    note_ramp_progress();
+    return;
+  }
+  std::size_t allowed = mine_.connections;
+  if (mine_.rate > 0) {
+    allowed = std::min(allowed, std::size_t(mine_.rate * double(elapsed_ms()) / 1000.0) + 1);
+  }
+  while (started_ < allowed && ramping_ < options_.max_connecting) {
+    if (!open_next()) break;
+  }
+  note_ramp_progress();
+}
+
+// Issues one connect from the next free tuple. False when none is left.
+bool ClientWorker::open_next() {
+  for (;;) {
+    if (next_tuple_ >= mine_.tuples.end) {
+      // Out of tuples: the remaining connections fail for want of an address.
+      slot_.errors[std::size_t(ErrorKind::no_address)].add(mine_.connections - started_);
+      started_ = mine_.connections;
+      return false;
+    }
+    const Tuple tuple = plan_.at(next_tuple_++);
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      ++started_;
+      slot_.connects_started.add();
+      slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
+      return false;
+    }
+    if (std::size_t(fd) >= table_size_) {
+      close(fd);
+      ++started_;
+      slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
+      return false;
+    }
+    // Lets a tuple whose previous connection lingers in TIME_WAIT be bound again.
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const sockaddr_in source = to_sockaddr(tuple.source);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&source), sizeof source) != 0) {
+      close(fd);
+      slot_.tuples_skipped.add();  // EADDRINUSE: someone holds the port; take the next
+      continue;
+    }
+    const sockaddr_in destination = to_sockaddr(tuple.destination);
+    int rc = connect(fd, reinterpret_cast<const sockaddr*>(&destination), sizeof destination);
+    if (rc != 0 && errno == EADDRNOTAVAIL) {  // the 4-tuple is still taken
+      close(fd);
+      slot_.tuples_skipped.add();
+      continue;
+    }
+    ++started_;
+    slot_.connects_started.add();
+    Connection& c = table_[fd];
+    c = Connection{};
+    c.timer.fire = &ClientWorker::on_connection_timer;
+    if (rc != 0 && errno != EINPROGRESS) {
+      close(fd);
+      slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
+      return true;
+    }
+    if (!loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, connection_kind_)) {
+      close(fd);
+      slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
+      return true;
+    }
+    max_fd_ = std::max(max_fd_, fd);
+    c.state = ConnState::connecting;
+    ++ramping_;
+    // Edge-triggered: a connect that completed at once still reports EPOLLOUT.
+    loop_.timers().arm(c.timer, loop_.now_ms(), options_.connect_timeout_ms);
+    return true;
+  }
+}
+
+void ClientWorker::on_connect_result(Connection& c, int fd, uint32_t events) {
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    fail(c, fd, ErrorKind::connect_failed);
+    return;
+  }
+  if (!(events & EPOLLOUT)) return;
+  ++open_;
+  slot_.established.add();
+  note_ramp_progress();
+  start_request(c, fd);
+}
+
+void ClientWorker::note_ramp_progress() {
+  if (!target_reached_ && open_ == mine_.connections) {
+    target_reached_ = true;
+    slot_.target_reached_ms.set(std::max<uint64_t>(1, elapsed_ms()));
+  }
+  if (!ramp_done_ && started_ >= mine_.connections && ramping_ == 0) {
+    ramp_done_ = true;
+    slot_.ramp_done_ms.set(std::max<uint64_t>(1, elapsed_ms()));
+  }
+}
+
+// ------------------------------------------------------------ events
+
+void ClientWorker::on_event(void* self_ptr, int fd, uint32_t events) {
+  auto& self = *static_cast<ClientWorker*>(self_ptr);
+  Connection& c = self.table_[fd];
+  switch (c.state) {
+    case ConnState::connecting:
+      self.on_connect_result(c, fd, events);
+      break;
+    case ConnState::sending:
+      if (events & (EPOLLERR | EPOLLHUP)) {
+        self.fail(c, fd, ErrorKind::reset);
+      } else if (events & EPOLLOUT) {
+        self.continue_send(c, fd);
+      }
+      break;
+    case ConnState::awaiting:
+      if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) self.read_response(c, fd, events);
+      break;
+    case ConnState::idle:
+      if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) self.check_idle(c, fd);
+      break;
+    case ConnState::unused:
+      break;
+  }
+}
+
+void ClientWorker::on_connection_timer(io::TimerNode* node) {
+  ClientWorker& self = *g_worker;
+  Connection& c = owner_of(node);
+  const int fd = self.fd_of(c);
+  switch (c.state) {
+    case ConnState::connecting:
+      self.fail(c, fd, ErrorKind::connect_timeout);
+      break;
+    case ConnState::sending:
+    case ConnState::awaiting:
+      self.fail(c, fd, ErrorKind::timeout);
+      break;
+    case ConnState::idle:
+      self.start_request(c, fd);
+      break;
+    case ConnState::unused:
+      break;
+  }
+}
+
+// ------------------------------------------------------------ the exchange
+
+void ClientWorker::start_request(Connection& c, int fd) {
+  char request[HttpExchange::kMaxRequest];
+  const std::size_t size = exchange_.start(c, random_, request);
+  c.sent_at_us = now_us();
+  slot_.requests_sent.add();
+  loop_.timers().arm(c.timer, loop_.now_ms(), options_.response_timeout_ms);
+  ssize_t n;
+  do
+    n = send(fd, request, size, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n == ssize_t(size)) {
+    c.state = ConnState::awaiting;
+    return;
+  }
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    fail(c, fd, ErrorKind::reset);
+    return;
+  }
+  // The socket took only part of it (rare: it was empty a moment ago).
+  c.request_offset = uint8_t(n < 0 ? 0 : n);
+  c.state = ConnState::sending;
+}
+
+void ClientWorker::continue_send(Connection& c, int fd) {
+  char request[HttpExchange::kMaxRequest];
+  const std::size_t size = exchange_.request_of(c, request);
+  ssize_t n;
+  do
+    n = send(fd, request + c.request_offset, size - c.request_offset, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, fd, ErrorKind::reset);
+    return;
+  }
+  c.request_offset = uint8_t(c.request_offset + n);
+  if (c.request_offset == size) c.state = ConnState::awaiting;
+}
+
+void ClientWorker::read_response(Connection& c, int fd, uint32_t events) {
+  // After EPOLLRDHUP the close must be read too: no further edge announces it.
+  const bool peer_closed = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  for (;;) {
+    const ssize_t n = recv(fd, read_buffer_.get(), kReadBufferSize, 0);
+    if (n > 0) {
+      slot_.bytes_received.add(uint64_t(n));
+      const auto result = exchange_.on_bytes(c, read_buffer_.get(), std::size_t(n));
+      if (result.status == HttpExchange::Result::failed) {
+        fail(c, fd, result.error);
+        return;
+      }
+      if (result.status == HttpExchange::Result::done) {
+        complete_response(c);
+        if (peer_closed) check_idle(c, fd);
+        return;
+      }
+      // A short read emptied the socket; edge-triggered epoll reports more.
+      if (std::size_t(n) < kReadBufferSize && !peer_closed) return;
+      continue;
+    }
+    if (n == 0) {
+      fail(c, fd, exchange_.error_on_close(c));
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, fd, ErrorKind::reset);
+    return;
+  }
+}
+
+void ClientWorker::complete_response(Connection& c) {
+  const uint32_t latency = now_us() - c.sent_at_us;
+  slot_.latency[latency_bucket(latency)].add();
+  slot_.responses_ok.add();
+  if (c.requests_done == 0) {
+    --ramping_;
+    note_ramp_progress();
+  }
+  if (c.requests_done != UINT16_MAX) ++c.requests_done;
+  c.state = ConnState::idle;
+  loop_.timers().arm(c.timer, loop_.now_ms(), random_.in(options_.idle_ms));
+}
+
+// Something happened on a connection that has nothing to say: the server
+// closed it, reset it, or sent bytes nobody asked for.
+void ClientWorker::check_idle(Connection& c, int fd) {
+  char byte;
+  ssize_t n;
+  do
+    n = recv(fd, &byte, 1, MSG_PEEK);
+  while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    fail(c, fd, ErrorKind::wrong_response);
+  } else if (n == 0) {
+    fail(c, fd, ErrorKind::unexpected_close);
+  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    fail(c, fd, ErrorKind::reset);
+  }
+}
+
+// ------------------------------------------------------------ closing
+
+void ClientWorker::fail(Connection& c, int fd, ErrorKind error) {
+  slot_.errors[std::size_t(error)].add();
+  close_connection(c, fd);
+}
+
+void ClientWorker::close_connection(Connection& c, int fd) {
+  loop_.timers().cancel(c.timer);
+  HttpExchange::release(c);
+  close(fd);
+  if (c.state != ConnState::unused && c.requests_done == 0) --ramping_;
+  if (c.state != ConnState::connecting && c.state != ConnState::unused) {
+    --open_;
+    slot_.closed.add();
+    min_requests_ = std::min<uint64_t>(min_requests_, c.requests_done);
+    if (c.requests_done < 2) ++below_two_;
+  }
+  c.state = ConnState::unused;
+  note_ramp_progress();
+}
+
+void ClientWorker::close_all() {
+  for (int fd = 0; fd <= max_fd_; ++fd) {
+    Connection& c = table_[fd];
+    if (c.state != ConnState::unused) close_connection(c, fd);
+  }
+}
+
+}  // namespace httpkit::load

@@ -1,0 +1,97 @@
+// One worker process of httpkit-load: an event loop that opens its share of
+// the connections, runs the workload on each, and publishes what happens in
+// its slot of the shared statistics. It stops when the parent says so (or
+// on SIGTERM, or when the parent dies) and closes every connection.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "address_plan.hpp"
+#include "connection.hpp"
+#include "http_exchange.hpp"
+#include "io/event_loop.hpp"
+#include "options.hpp"
+#include "shared_stats.hpp"
+
+namespace httpkit::load {
+
+struct WorkerPlan {
+  int index = 0;
+  std::size_t connections = 0;  // this worker's share
+  Slice tuples;                 // the (source, port, destination) tuples it may use
+  double rate = 0;              // its share of --rate; 0: unpaced
+};
+
+class ClientWorker {
+ public:
+  ClientWorker(const LoadOptions& options, const AddressPlan& plan, const WorkerPlan& mine,
+               SharedStats& stats);
+  ~ClientWorker();
+  ClientWorker(const ClientWorker&) = delete;
+  ClientWorker& operator=(const ClientWorker&) = delete;
+
+  // Runs until told to stop, closes everything, and returns the exit status.
+  int run();
+
+ private:
+  struct TickTimer : io::TimerNode {
+    ClientWorker* self = nullptr;
+  };
+
+  static void on_event(void* self, int fd, uint32_t events);
+  static void on_connection_timer(io::TimerNode* node);
+  static void on_tick(io::TimerNode* node);
+
+  // Opening connections at the planned pace.
+  void top_up();
+  bool open_next();
+  void on_connect_result(Connection& c, int fd, uint32_t events);
+  void note_ramp_progress();
+
+  // The exchange.
+  void start_request(Connection& c, int fd);
+  void continue_send(Connection& c, int fd);
+  void read_response(Connection& c, int fd, uint32_t events);
+  void check_idle(Connection& c, int fd);
+  void complete_response(Connection& c);
+
+  void fail(Connection& c, int fd, ErrorKind error);
+  void close_connection(Connection& c, int fd);
+  void close_all();
+
+  int fd_of(const Connection& c) const { return int(&c - table_); }
+  uint32_t now_us() const;
+  uint64_t elapsed_ms() const;
+
+  const LoadOptions& options_;
+  const AddressPlan& plan_;
+  WorkerPlan mine_;
+  WorkerSlot& slot_;
+  ControlBlock& control_;
+  HttpExchange exchange_;
+  Random random_;
+  io::EventLoop loop_;
+  uint8_t connection_kind_ = 0;
+  TickTimer tick_;
+
+  Connection* table_ = nullptr;  // indexed by fd, as large as the descriptor limit
+  std::size_t table_size_ = 0;
+  std::unique_ptr<char[]> read_buffer_;  // shared by every connection of the loop
+
+  uint64_t next_tuple_ = 0;
+  std::size_t started_ = 0;  // connects issued (or given up for want of a tuple)
+  // Connections between connect() and their first complete response: the
+  // ramp keeps at most --max-connecting of them, so it cannot run ahead of
+  // what the server accepts and answers (its backlog would fill instead).
+  std::size_t ramping_ = 0;
+  std::size_t open_ = 0;  // established and not closed
+  bool ramp_done_ = false;
+  bool target_reached_ = false;
+  int max_fd_ = -1;
+  uint64_t min_requests_ = UINT64_MAX;
+  uint64_t below_two_ = 0;
+};
+
+}  // namespace httpkit::load

@@ -1,0 +1,110 @@
+#include "http_exchange.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+#include "http/response_parser.hpp"
+
+namespace httpkit::load {
+namespace {
+
+constexpr std::string_view kBefore = "GET /?length=";
+constexpr std::string_view kAfter = " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+constexpr std::size_t kMaxFields = 32;
+
+}  // namespace
+
+std::size_t HttpExchange::start(Connection& c, Random& random, char* out) const {
+  c.length_param = random.in(length_);
+  c.request_offset = 0;
+  c.head_done = false;
+  c.body_left = 0;
+  return request_of(c, out);
+}
+
+std::size_t HttpExchange::request_of(const Connection& c, char* out) const {
+  char* p = out;
+  std::memcpy(p, kBefore.data(), kBefore.size());
+  p += kBefore.size();
+  p = std::to_chars(p, p + 10, c.length_param).ptr;
+  std::memcpy(p, kAfter.data(), kAfter.size());
+  p += kAfter.size();
+  return std::size_t(p - out);
+}
+
+HttpExchange::Result HttpExchange::on_bytes(Connection& c, const char* data,
+                                            std::size_t size) const {
+  if (!c.head_done) {
+    std::size_t used = 0;
+    Result head = on_head(c, data, size, used);
+    if (head.status != Result::done) return head;
+    data += used;
+    size -= used;
+  }
+  return on_body(c, size);
+}
+
+// Parses the head from `data` or, when it arrived in pieces, from the
+// connection's copy; `used` is how many of `data`'s bytes belong to it.
+HttpExchange::Result HttpExchange::on_head(Connection& c, const char* data, std::size_t size,
+                                           std::size_t& used) const {
+  std::string_view bytes(data, size);
+  std::size_t earlier = 0;
+  if (c.partial_head) {
+    earlier = c.partial_len;
+    const std::size_t take = std::min(size, kMaxHead - earlier);
+    std::memcpy(c.partial_head + earlier, data, take);
+    c.partial_len = uint16_t(earlier + take);
+    bytes = {c.partial_head, c.partial_len};
+  }
+
+  http::HeaderField fields[kMaxFields];
+  http::ResponseHeadView head;
+  http::ResponseLimits limits;
+  limits.max_head_bytes = kMaxHead;
+  const auto parsed = http::parse_response_head(bytes, {}, limits, fields, kMaxFields, head);
+  if (parsed.status == http::ParseStatus::error) return {Result::failed};
+  if (parsed.status == http::ParseStatus::incomplete) {
+    if (bytes.size() >= kMaxHead) return {Result::failed};
+    if (!c.partial_head) {
+      c.partial_head = static_cast<char*>(std::malloc(kMaxHead));
+      if (!c.partial_head) return {Result::failed};
+      std::memcpy(c.partial_head, data, size);
+      c.partial_len = uint16_t(size);
+    }
+    return {Result::more};
+  }
+
+  used = head.head_length - earlier;
+  release(c);
+  if (head.status != 200) return {Result::failed, ErrorKind::bad_status};
+  const uint32_t expected = expected_body(c.length_param);
+  if (head.framing != http::ResponseFraming::content_length || head.content_length != expected ||
+      !head.keep_alive) {
+    return {Result::failed};
+  }
+  c.head_done = true;
+  c.body_left = expected;
+  return {Result::done};
+}
+
+HttpExchange::Result HttpExchange::on_body(Connection& c, std::size_t size) const {
+  if (size > c.body_left) return {Result::failed};  // stray bytes after the body
+  c.body_left -= uint32_t(size);
+  return {c.body_left == 0 ? Result::done : Result::more};
+}
+
+ErrorKind HttpExchange::error_on_close(const Connection& c) const {
+  const bool started = c.head_done || c.partial_head;
+  return started ? ErrorKind::short_response : ErrorKind::unexpected_close;
+}
+
+void HttpExchange::release(Connection& c) {
+  std::free(c.partial_head);
+  c.partial_head = nullptr;
+  c.partial_len = 0;
+}
+
+}  // namespace httpkit::load

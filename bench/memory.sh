@@ -1,0 +1,419 @@
+#!/usr/bin/env bash
+# Server memory per idle keep-alive connection: httpkit-server vs nginx.
+#
+# For each server: start it, open --warmup connections (one GET each, full
+# 200 response read) so one-time allocations are not billed per connection,
+# let it settle and record the total RSS of all its processes (sum of VmRSS
+# over the server process and its descendants); then open the remaining
+# connections up to --connections, again one complete GET each, hold them
+# all idle, let it settle, record RSS again, and verify every connection got
+# its full 200 and is still open (each client peeks at each socket).
+# Printed: RSS growth / (connections - warmup) in bytes per connection.
+# Only user-space memory is measured; kernel socket memory is the same for
+# every server (see shared/MACHINE.md).
+#
+# One process may hold < 20000 descriptors here (ulimit -n 20000), so the
+# client is several forked /usr/bin/python3 processes (--clients), each with
+# its own source address 127.0.0.(10+i).
+#
+# Usage: bench/memory.sh [--connections N] [--warmup W] [--clients K]
+#                        [--settle S] [--server httpkit|nginx|both]
+#                        [--server-args "ARGS"] [--bin-dir DIR]
+#   defaults: 20000 connections, 2000 warm-up, 4 clients, 3 s settle, both
+#   servers, httpkit args "--threads 2", plus "--processes K" when the
+#   connections do not fit one process (K = ceil(connections / 16000): a
+#   process holds < 20000 descriptors and SO_REUSEPORT spreads connections
+#   over the loops unevenly).
+
+set -euo pipefail
+REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+case "${1:-}" in -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+exec /usr/bin/python3 - "$REPO_ROOT" "$@" <<'PYEOF'
+import argparse
+import atexit
+import errno
+import os
+import random
+import re
+import selectors
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO_ROOT = sys.argv[1]
+p = argparse.ArgumentParser(prog="bench/memory.sh")
+p.add_argument("--connections", type=int, default=20000)
+p.add_argument("--warmup", type=int, default=2000)
+p.add_argument("--clients", type=int, default=4)
+p.add_argument("--settle", type=float, default=3.0)
+p.add_argument("--server", choices=["httpkit", "nginx", "both"], default="both")
+p.add_argument("--server-args", default=None)
+p.add_argument("--bin-dir", default=os.environ.get("HTTPKIT_BIN_DIR", "build/bin"))
+args = p.parse_args(sys.argv[2:])
+if not 0 <= args.warmup < args.connections:
+    sys.exit("--warmup must be smaller than --connections")
+# One process holds < 20000 descriptors (ulimit -n), and SO_REUSEPORT spreads
+# connections over the loops only roughly, so beyond ~16000 connections
+# httpkit runs as several processes - like nginx with its 2 workers.
+PER_PROCESS = 16000
+if args.server_args is None:
+    procs = -(-args.connections // PER_PROCESS)
+    args.server_args = "--threads 2" + (f" --processes {procs}" if procs > 1 else "")
+BIN_DIR = args.bin_dir if os.path.isabs(args.bin_dir) else os.path.join(REPO_ROOT, args.bin_dir)
+WORK = tempfile.mkdtemp(prefix="httpkit-mem.")
+IP_BIND_ADDRESS_NO_PORT = 24  # let connect() pick the port per destination
+BODY = (b"http-kit is a http server & client written from scrach for high performance "
+        b"clojure web applications, support async and websocket" * 9)[:1024]
+started = []  # (Popen) servers we started, stopped by PID at exit
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cleanup():
+    for proc in started:
+        stop(proc)
+    subprocess.run(["rm", "-rf", WORK])
+
+
+atexit.register(cleanup)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+signal.signal(signal.SIGINT, lambda *a: sys.exit(130))
+
+
+# ---------------------------------------------------------------- servers
+
+def free_port():
+    while True:
+        port = random.randint(20000, 30000)
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+
+
+def answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n")
+            return s.recv(12).startswith(b"HTTP/1.")
+    except OSError:
+        return False
+
+
+def start(cmd, port, log):
+    proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    started.append(proc)
+    for _ in range(100):
+        if proc.poll() is not None:
+            break
+        if answers(port):
+            return proc
+        time.sleep(0.1)
+    sys.exit(f"server did not start: {' '.join(cmd)}\n" + open(log, errors="replace").read()[-2000:])
+
+
+def start_httpkit():
+    port = free_port()
+    binary = os.path.join(BIN_DIR, "httpkit-server")
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"httpkit-server not found at {binary} (build it, pass --bin-dir, or use --server nginx)")
+    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", *shlex.split(args.server_args)]
+    return start(cmd, port, os.path.join(WORK, "httpkit.log")), port
+
+
+def start_nginx():
+    # Configured like bench/throughput.sh, plus reuseport so the 2 workers
+    # share the connections evenly (each worker is capped by ulimit -n too).
+    port = free_port()
+    d = os.path.join(WORK, "nginx")
+    os.makedirs(os.path.join(d, "logs"))
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(f"""
+worker_processes 2;
+pid {d}/nginx.pid;
+error_log {d}/logs/error.log;
+events {{ worker_connections 19000; }}
+http {{
+  access_log off;
+  keepalive_requests 1000000000;
+  keepalive_timeout 75s;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  server {{
+    listen 127.0.0.1:{port} backlog=4096 reuseport;
+    default_type text/plain;
+    location / {{ return 200 "{BODY.decode()}"; }}
+  }}
+}}
+""")
+    cmd = ["nginx", "-p", d, "-c", os.path.join(d, "nginx.conf"),
+           "-g", "daemon off; master_process on; user root;"]
+    return start(cmd, port, os.path.join(d, "logs", "stdout")), port
+
+
+def tree_rss(root):
+    """Sum of VmRSS (bytes) of root and all its descendants."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    total, todo, procs = 0, [root], 0
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            m = re.search(r"^VmRSS:\s+(\d+) kB", open(f"/proc/{pid}/status").read(), re.M)
+            if m:
+                total += int(m.group(1)) * 1024
+                procs += 1
+        except OSError:
+            pass
+    return total, procs
+
+
+# ---------------------------------------------------------------- clients
+
+def client_main(idx, port, cmd_r, rep_w):
+    """One client process: obeys 'open N', 'check' and 'exit' lines from the parent."""
+    src = f"127.0.0.{10 + idx}"
+    held = []
+    cmds = os.fdopen(cmd_r, "r")
+    reply = os.fdopen(rep_w, "w", buffering=1)
+    request = b"GET / HTTP/1.1\r\nHost: mem\r\n\r\n"
+    for line in cmds:
+        word = line.split()
+        if word[0] == "open":
+            ok, failed, reasons = open_connections(int(word[1]), src, port, request, held)
+            reply.write(f"{ok} {failed} {';'.join(sorted(reasons))[:300]}\n")
+        elif word[0] == "check":
+            still = 0
+            for s in held:
+                try:
+                    still += 1 if s.recv(1, socket.MSG_PEEK) else 0  # data: unexpected, but open
+                except BlockingIOError:
+                    still += 1
+                except OSError:
+                    pass
+            reply.write(f"{still}\n")
+        elif word[0] == "exit":
+            break
+    for s in held:
+        s.close()
+    os._exit(0)
+
+
+def open_connections(count, src, port, request, held, in_flight=200, deadline_s=180):
+    """Open count connections, one GET each, read each full response; keep them."""
+    sel = selectors.DefaultSelector()
+    state = {}
+    ok = failed = started_n = 0
+    reasons = set()
+    deadline = time.monotonic() + deadline_s
+
+    def fail(s, why):
+        nonlocal failed
+        failed += 1
+        reasons.add(why)
+        sel.unregister(s)
+        state.pop(s)
+        s.close()
+
+    while (started_n < count or state) and time.monotonic() < deadline:
+        while started_n < count and len(state) < in_flight:
+            s = socket.socket()
+            s.setblocking(False)
+            s.setsockopt(socket.SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+            try:
+                s.bind((src, 0))
+                rc = s.connect_ex(("127.0.0.1", port))
+            except OSError as e:
+                s.close()
+                failed += 1
+                started_n += 1
+                reasons.add(f"connect: {e.strerror}")
+                continue
+            started_n += 1
+            if rc not in (0, errno.EINPROGRESS):
+                s.close()
+                failed += 1
+                reasons.add(f"connect: {os.strerror(rc)}")
+                continue
+            state[s] = b""
+            sel.register(s, selectors.EVENT_WRITE)
+        for key, ev in sel.select(timeout=1.0):
+            s = key.fileobj
+            if ev & selectors.EVENT_WRITE:
+                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    fail(s, f"connect: {os.strerror(err)}")
+                    continue
+                s.send(request)  # tiny: fits the empty send buffer
+                sel.modify(s, selectors.EVENT_READ)
+                continue
+            try:
+                data = s.recv(65536)
+            except OSError as e:
+                fail(s, f"recv: {e.strerror}")
+                continue
+            if not data:
+                fail(s, "closed before a full response")
+                continue
+            buf = state[s] + data
+            state[s] = buf
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                continue
+            m = re.search(rb"\r\ncontent-length:\s*(\d+)", buf[:end], re.I)
+            if not m:
+                fail(s, "response without Content-Length")
+                continue
+            if len(buf) < end + 4 + int(m.group(1)):
+                continue
+            sel.unregister(s)
+            state.pop(s)
+            if buf.startswith(b"HTTP/1.1 200 ") and len(buf) == end + 4 + int(m.group(1)):
+                ok += 1
+                held.append(s)
+            else:
+                failed += 1
+                reasons.add(f"bad response {buf[:20]!r}")
+                s.close()
+    for s in list(state):
+        fail(s, "timeout")
+    failed += count - started_n
+    return ok, failed, reasons
+
+
+class Clients:
+    def __init__(self, n, port):
+        self.procs = []
+        for i in range(n):
+            cmd_r, cmd_w = os.pipe()
+            rep_r, rep_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.close(cmd_w)
+                    os.close(rep_r)
+                    client_main(i, port, cmd_r, rep_w)
+                finally:
+                    os._exit(1)
+            os.close(cmd_r)
+            os.close(rep_w)
+            self.procs.append((pid, os.fdopen(cmd_w, "w", buffering=1), os.fdopen(rep_r, "r")))
+
+    def ask_all(self, lines):
+        for (_, w, _), line in zip(self.procs, lines):
+            w.write(line + "\n")
+        return [r.readline().strip() for _, _, r in self.procs]
+
+    def open(self, total):
+        n = len(self.procs)
+        shares = [total // n + (1 if i < total % n else 0) for i in range(n)]
+        answers_ = self.ask_all([f"open {k}" for k in shares])
+        ok = sum(int(a.split()[0]) for a in answers_)
+        failed = sum(int(a.split()[1]) for a in answers_)
+        why = {a.split(" ", 2)[2] for a in answers_ if len(a.split(" ", 2)) > 2 and a.split(" ", 2)[2]}
+        return ok, failed, why
+
+    def still_open(self):
+        return sum(int(a) for a in self.ask_all(["check"] * len(self.procs)))
+
+    def close(self):
+        for pid, w, r in self.procs:
+            try:
+                w.write("exit\n")
+                w.close()
+            except OSError:
+                pass
+        for pid, _, _ in self.procs:
+            os.waitpid(pid, 0)
+
+
+# ---------------------------------------------------------------- measuring
+
+def measure(name):
+    proc, port = start_httpkit() if name == "httpkit" else start_nginx()
+    print(f"[{name}] pid {proc.pid} on 127.0.0.1:{port}", flush=True)
+    time.sleep(0.5)
+    rss0, procs = tree_rss(proc.pid)
+    clients = Clients(args.clients, port)
+    try:
+        t = time.monotonic()
+        ok1, failed1, why1 = clients.open(args.warmup)
+        print(f"[{name}] warm-up: {ok1} connections with a full 200, {failed1} failed "
+              f"({time.monotonic() - t:.1f}s)", flush=True)
+        time.sleep(args.settle)
+        rss1, _ = tree_rss(proc.pid)
+        t = time.monotonic()
+        ok2, failed2, why2 = clients.open(args.connections - args.warmup)
+        print(f"[{name}] +{ok2} connections with a full 200, {failed2} failed "
+              f"({time.monotonic() - t:.1f}s)", flush=True)
+        time.sleep(args.settle)
+        rss2, procs = tree_rss(proc.pid)
+        held = clients.still_open()
+        alive = proc.poll() is None
+    finally:
+        clients.close()
+    stop(proc)
+    started.remove(proc)
+    ok = ok1 + ok2
+    per_conn = (rss2 - rss1) / max(1, ok2)
+    problems = []
+    if ok != args.connections:
+        problems.append(f"only {ok} of {args.connections} connections got a full 200 "
+                        f"({'; '.join(sorted(why1 | why2))})")
+    if held != ok:
+        problems.append(f"only {held} of {ok} connections still open at measurement time")
+    if not alive:
+        problems.append("server died")
+    return dict(name=name, procs=procs, rss0=rss0, rss1=rss1, rss2=rss2, ok=ok, held=held,
+                measured=ok2, per_conn=per_conn, problems=problems)
+
+
+def mib(b):
+    return f"{b / 1048576:.1f} MiB"
+
+
+def main():
+    names = ["httpkit", "nginx"] if args.server == "both" else [args.server]
+    print(f"memory: {args.connections} keep-alive connections ({args.warmup} warm-up), "
+          f"{args.clients} client processes, settle {args.settle}s", flush=True)
+    if "httpkit" in names:
+        print(f"httpkit-server args: {args.server_args}", flush=True)
+    results = [measure(n) for n in names]
+    print()
+    print(f"{'server':8} | {'procs':>5} | {'RSS idle':>10} | {'RSS warm':>10} | {'RSS held':>10} | "
+          f"{'held open':>11} | {'bytes/conn':>10}")
+    print("-" * 85)
+    for r in results:
+        print(f"{r['name']:8} | {r['procs']:>5} | {mib(r['rss0']):>10} | {mib(r['rss1']):>10} | "
+              f"{mib(r['rss2']):>10} | {r['held']:>5}/{args.connections:<5} | {r['per_conn']:>10.0f}")
+    print(f"(bytes/conn = (RSS held - RSS warm) / the {args.connections - args.warmup} connections opened "
+          f"after the warm-up; RSS summed over all server processes)")
+    if len(results) == 2 and results[1]["per_conn"] > 0:
+        print(f"httpkit/nginx per-connection ratio: {results[0]['per_conn'] / results[1]['per_conn']:.2f}")
+    bad = [f"{r['name']}: {p}" for r in results for p in r["problems"]]
+    for b in bad:
+        print(f"PROBLEM {b}")
+    sys.exit(1 if bad else 0)
+
+
+main()
+PYEOF

@@ -1,0 +1,409 @@
+#!/usr/bin/env bash
+# The 600k experiment of http-kit, reproduced on this machine (./run.sh calls
+# this after set-up and build):
+#
+#   1. raise what can be raised (fs.file-max, nf_conntrack_max, the accept
+#      and SYN backlogs) and report the descriptor limit and process counts;
+#   2. start httpkit-server, record its empty RSS and measure
+#      `ab -n 100000 -c 10 -k` against it with nothing held;
+#   3. run httpkit-load to the target (default 600,000), hold --steady seconds,
+#      and while every connection is held run the same ab again;
+#   4. print the final table; write it, the per-second CSVs, ab's outputs
+#      and a chart under results/<timestamp>/;
+#   5. stop everything it started, by PID, even on Ctrl-C, and restore every
+#      sysctl it changed.
+#
+# Usage: scripts/experiment.sh [--connections N] [--steady S] [--port P]
+#                              [--build DIR] [--nice N] [httpkit-load options...]
+#   --nice N   run server, load and ab at niceness N (e.g. -10 on a machine
+#              shared with other work; all three alike, so ratios stay fair)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+connections=600000
+steady=60
+port=8000
+build=build
+niceness=0
+load_extra=()
+while (($#)); do
+  case $1 in
+    --connections) connections=$2; shift 2 ;;
+    --connections=*) connections=${1#*=}; shift ;;
+    --steady) steady=$2; shift 2 ;;
+    --steady=*) steady=${1#*=}; shift ;;
+    --port) port=$2; shift 2 ;;
+    --port=*) port=${1#*=}; shift ;;
+    --build) build=$2; shift 2 ;;
+    --nice) niceness=$2; shift 2 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) load_extra+=("$1"); shift ;;
+  esac
+done
+
+bin=$repo/$build/bin
+for b in httpkit-server httpkit-load; do
+  [ -x "$bin/$b" ] || { echo "experiment: $bin/$b is not built" >&2; exit 2; }
+done
+command -v ab >/dev/null || { echo "experiment: ab (apache2-utils) is missing" >&2; exit 2; }
+
+stamp=$(date +%Y%m%d-%H%M%S)
+out=$repo/results/$stamp
+mkdir -p "$out"
+log() { printf '%s\n' "$*" | tee -a "$out/experiment.log"; }
+
+# ------------------------------------------------------------------ cleanup
+
+server_pid="" load_pid="" sampler_pid="" ab_pid=""
+declare -A saved_sysctl=()
+
+stop_pid() {  # SIGTERM, wait up to $2 seconds, then SIGKILL; only our own PIDs
+  local pid=$1 seconds=${2:-30} i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < seconds * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? key
+  trap - EXIT INT TERM
+  stop_pid "$ab_pid" 5
+  stop_pid "$load_pid" 60
+  stop_pid "$sampler_pid" 5
+  stop_pid "$server_pid" 60
+  for key in "${!saved_sysctl[@]}"; do
+    if sysctl -qw "$key=${saved_sysctl[$key]}" >/dev/null 2>&1; then
+      echo "experiment: restored $key = ${saved_sysctl[$key]}"
+    else
+      echo "experiment: could not restore $key to ${saved_sysctl[$key]}" >&2
+    fi
+  done
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'echo "experiment: interrupted"; exit 130' INT
+trap 'exit 143' TERM
+
+# set_sysctl KEY VALUE: set KEY (if it exists and is writable) and remember
+# the old value. Values with several fields are compared by their first.
+set_sysctl() {
+  local key=$1 want=$2 path current
+  path=/proc/sys/${key//.//}
+  if [ ! -w "$path" ]; then
+    log "  $key: not writable here, left as is"
+    return 0
+  fi
+  current=$(tr -s '\t ' ' ' <"$path")
+  if [ "${current%% *}" -ge "${want%% *}" ]; then
+    log "  $key = $current (enough)"
+    return 0
+  fi
+  saved_sysctl[$key]=$current
+  if sysctl -qw "$key=$want" >/dev/null 2>&1; then
+    log "  $key: $current -> $want (restored on exit)"
+  else
+    unset "saved_sysctl[$key]"
+    log "  $key: could not raise from $current"
+  fi
+}
+
+# ------------------------------------------------------------------ limits
+
+fd_limit=$(ulimit -n)
+load_per_process=$((fd_limit > 8000 ? (fd_limit - 4000 < 16000 ? fd_limit - 4000 : 16000) : fd_limit / 2))
+load_processes=$(((connections + load_per_process - 1) / load_per_process))
+# The server enforces --max-connections per event loop (an even split of the
+# total), while SO_REUSEPORT hashes connections unevenly over the loops; a
+# quarter of headroom keeps every loop below its share (see the README).
+server_limit=$((connections + connections / 4))
+server_threads=1  # processes already outnumber the cores; one loop each
+
+log "== httpkit 600k experiment, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), results in results/$stamp"
+log "  target: $connections connections, held $steady s after the ramp, port $port, niceness $niceness"
+log "  open-file limit per process: $fd_limit (soft = hard; cannot be raised here)"
+log "  so httpkit-load uses $load_processes processes (<= $load_per_process connections each)"
+log "  and httpkit-server --processes auto --max-connections $server_limit --threads $server_threads"
+log "== sysctls"
+set_sysctl fs.file-max $((2 * connections + 200000))
+set_sysctl fs.nr_open 1048576
+if [ -e /proc/sys/net/netfilter/nf_conntrack_max ]; then
+  set_sysctl net.netfilter.nf_conntrack_max $((2 * connections + 65536))
+else
+  log "  nf_conntrack: module not loaded, nothing to raise"
+fi
+set_sysctl net.core.somaxconn 65535
+set_sysctl net.ipv4.tcp_max_syn_backlog 65535
+
+# ------------------------------------------------------------------ helpers
+
+# RSS (kB) summed over the given PIDs.
+rss_kb() { (($#)) || { echo 0; return; }; awk '/^VmRSS:/ {s += $2} END {print s + 0}' $(printf '/proc/%s/status ' "$@") 2>/dev/null || echo 0; }
+# CPU seconds (user + system, with reaped children) summed over the PIDs.
+cpu_s() {
+  (($#)) || { echo 0; return; }
+  cat $(printf '/proc/%s/stat ' "$@") 2>/dev/null |
+    awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); s += $12 + $13 + $14 + $15 } END { printf "%.2f", s / hz }'
+}
+slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
+# The machine's CPU counters (jiffies): user nice system idle iowait irq softirq steal.
+cpu_counters() { awk '/^cpu / {print $2, $3, $4, $5, $6, $7, $8, $9}' /proc/stat; }
+tree_pids() { echo "$1"; pgrep -P "$1" || true; }
+
+ab_run() {  # ab_run LABEL: runs the seed's ab, keeps its output, prints its summary
+  local label=$1 file=$out/ab_$1.txt
+  log "== ab -n 100000 -c 10 -k http://127.0.0.1:$port/   ($label)"
+  nice -n "$niceness" timeout -k 5 300 ab -n 100000 -c 10 -k "http://127.0.0.1:$port/" >"$file" 2>&1 &
+  ab_pid=$!
+  wait "$ab_pid" || log "  ab exited with $?"
+  ab_pid=""
+  grep -E '^(Complete requests|Failed requests|Keep-Alive requests|Requests per second|Time per request|Transfer rate)' "$file" |
+    sed 's/^/  /' | tee -a "$out/experiment.log"
+  grep -E -A 12 '^Percentage of the requests' "$file" | sed 's/^/  /' | tee -a "$out/experiment.log" || true
+}
+ab_rate() { awk '/^Requests per second/ {print $4}' "$out/ab_$1.txt"; }
+
+# ------------------------------------------------------------------ server
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  log "experiment: something already listens on port $port; choose another with --port"
+  exit 2
+fi
+log "== starting httpkit-server"
+nice -n "$niceness" "$bin/httpkit-server" --port "$port" --processes auto --max-connections "$server_limit" \
+  --threads "$server_threads" >"$out/server.log" 2>&1 &
+server_pid=$!
+for i in $(seq 1 300); do
+  kill -0 "$server_pid" 2>/dev/null || { log "httpkit-server died:"; cat "$out/server.log"; exit 1; }
+  grep -q 'Server started' "$out/server.log" && break
+  sleep 0.1
+done
+grep -q 'Server started' "$out/server.log" || { log "httpkit-server did not start"; exit 1; }
+sleep 1
+mapfile -t server_pids < <(tree_pids "$server_pid")
+log "  $(head -n1 "$out/server.log") (pid $server_pid, $((${#server_pids[@]} - 1)) worker processes)"
+
+ab_run idle
+sleep 1
+empty_rss=$(rss_kb "${server_pids[@]}")
+empty_slab=$(slab_kb)
+log "  empty server RSS: $((empty_rss / 1024)) MiB over ${#server_pids[@]} processes; kernel slab $((empty_slab / 1024)) MiB"
+
+# ------------------------------------------------------------------ load
+
+# One row a second: time, server RSS/CPU, client RSS/CPU, kernel slab, TCP
+# sockets. One Python process reading /proc (forking tools each second falls
+# behind when the load saturates both cores), at a higher priority than the
+# programs it watches, or it would be starved and sample nothing.
+# It is started directly (not in a subshell) so that its PID is the one we
+# stop, and it quits by itself if this script goes away.
+sampler_nice=$((niceness - 5 < -20 ? -20 : niceness - 5))
+start_sampler() {  # start_sampler T0 OUTPUT: sets sampler_pid
+  nice -n "$sampler_nice" python3 - "$1" "$load_pid" "${server_pids[@]}" >"$2" <<'PY' &
+import os, sys, time
+t0, load_pid, server = float(sys.argv[1]), int(sys.argv[2]), [int(p) for p in sys.argv[3:]]
+parent = os.getppid()
+hz = os.sysconf("SC_CLK_TCK")
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+def rss_cpu(pids):
+    rss = cpu = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1])
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu += sum(int(x) for x in fields[11:15])
+        except (OSError, IndexError, ValueError):
+            pass
+    return rss, cpu / hz
+
+def meminfo(key):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1])
+    return 0
+
+def tcp_sockets():
+    with open("/proc/net/sockstat") as f:
+        for line in f:
+            if line.startswith("TCP:"):
+                return int(line.split()[2])
+    return 0
+
+print("time_s,server_rss_kb,server_cpu_s,client_rss_kb,client_cpu_s,slab_kb,tcp_sockets", flush=True)
+next_at = time.monotonic()
+while os.getppid() == parent:
+    with open("/proc/uptime") as f:
+        now = float(f.read().split()[0])
+    s_rss, s_cpu = rss_cpu(server)
+    c_rss, c_cpu = rss_cpu([load_pid] + children(load_pid))
+    print(f"{now - t0:.1f},{s_rss},{s_cpu:.2f},{c_rss},{c_cpu:.2f},{meminfo('Slab:')},{tcp_sockets()}", flush=True)
+    next_at += 1
+    time.sleep(max(0.05, next_at - time.monotonic()))
+PY
+  sampler_pid=$!
+}
+
+# Prints the lines of load.log not shown yet.
+shown=0
+show_new_lines() {
+  local total
+  total=$(wc -l <"$out/load.log")
+  if ((total > shown)); then
+    sed -n "$((shown + 1)),${total}p" "$out/load.log" | { grep -v '^summary-json' || true; } |
+      tee -a "$out/experiment.log"
+    shown=$total
+  fi
+}
+
+# The run is bounded even if the target is never reached: the ramp gets
+# this long (the seed needed 183 s for 600k); then the connections that are
+# up are held for --steady seconds (ab runs then), then everything stops.
+ramp_allowance=$((connections / 4000 > 180 ? connections / 4000 : 180))
+load_args=(--connections "$connections" --port "$port" --steady "$steady"
+  --ramp-timeout "$ramp_allowance" --duration $((ramp_allowance + steady + 60)))
+log "== httpkit-load ${load_args[*]} ${load_extra[*]}"
+t0=$(awk '{print $1}' /proc/uptime)
+cpu_before=$(cpu_counters)
+nice -n "$niceness" "$bin/httpkit-load" "${load_args[@]}" --csv "$out/load.csv" --summary "$out/summary.json" \
+  "${load_extra[@]}" >"$out/load.log" 2>&1 &
+load_pid=$!
+start_sampler "$t0" "$out/samples.csv"
+
+# Follow the load's per-second lines; once the target is held (or the ramp
+# is over), let it settle a little and run ab while everything is held.
+ab_done=0 settle_until=""
+load_started=$SECONDS
+while kill -0 "$load_pid" 2>/dev/null; do
+  sleep 1
+  show_new_lines
+  if ((!ab_done)) && [ -z "$settle_until" ] && grep -qE '^(target reached|ramp finished)' "$out/load.log"; then
+    settle_until=$((SECONDS + (steady > 20 ? 5 : 1)))
+  fi
+  if ((!ab_done)) && [ -z "$settle_until" ] && ((SECONDS - load_started >= ramp_allowance + 30)); then
+    log "  (the ramp has not settled: ab runs against what is held now)"
+    settle_until=$SECONDS
+  fi
+  if ((!ab_done)) && [ -n "$settle_until" ] && ((SECONDS >= settle_until)); then
+    held=$(awk '/^time / {c = $4} END {sub(",", "", c); print c + 0}' "$out/load.log")
+    ab_run load
+    ab_done=1
+  fi
+done
+set +e
+wait "$load_pid"
+load_status=$?
+set -e
+load_pid=""
+show_new_lines
+log "  httpkit-load exited with status $load_status"
+
+# The server's CPU as of the end of the load (before its own teardown).
+server_cpu=$(cpu_s "${server_pids[@]}")
+cpu_after=$(cpu_counters)
+load_seconds=$(awk -v a="$(awk '{print $1}' /proc/uptime)" -v b="$t0" 'BEGIN {printf "%.0f", a - b}')
+stop_pid "$sampler_pid" 5
+sampler_pid=""
+log "== stopping httpkit-server (SIGTERM)"
+set +e
+kill -TERM "$server_pid"
+for i in $(seq 1 600); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$server_pid" 2>/dev/null; then
+  log "  httpkit-server did not stop in 60 s; killing it"
+  kill -KILL "$server_pid"
+fi
+wait "$server_pid"
+server_status=$?
+set -e
+server_pid=""
+log "  httpkit-server exited with status $server_status"
+
+# ------------------------------------------------------------------ table
+
+json() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); [v := v[k] for k in sys.argv[2:]]; print("-" if v is None else v)' "$out/summary.json" "$@" 2>/dev/null || echo "-"; }
+client_cpu=$(awk -F, 'NR > 1 && $5 > m {m = $5} END {print m + 0}' "$out/samples.csv")
+peak=$(json peak_concurrency)
+ab_idle=$(ab_rate idle)
+ab_load=$(ab_rate load 2>/dev/null || true)
+per_conn() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.0f", (a - b) * 1024 / n; else print "-" }'; }
+# Memory per connection at the second of peak concurrency (RSS and slab
+# from the sample nearest to it), beyond the empty server / idle kernel.
+read -r peak_t peak_c < <(awk -F, 'NR > 1 && $2 > c {c = $2; t = $1} END {print t + 0, c + 0}' "$out/load.csv")
+read -r at_peak_rss at_peak_slab < <(awk -F, -v t="$peak_t" 'NR > 1 {d = $1 - t; if (d < 0) d = -d; if (best == "" || d < best) {best = d; r = $2; s = $6}} END {print r + 0, s + 0}' "$out/samples.csv")
+# Where the machine's CPU went while the load ran (all processes, not only ours).
+cpu_split=$(awk -v a="$cpu_before" -v b="$cpu_after" -v ours="$(awk -v s="$server_cpu" -v c="$(awk -F, 'NR > 1 && $5 > m {m = $5} END {print m + 0}' "$out/samples.csv")" 'BEGIN {print s + c}')" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+  n = split(a, x, " "); split(b, y, " "); total = 0
+  for (i = 1; i <= n; i++) { d[i] = y[i] - x[i]; total += d[i] }
+  if (total <= 0) { print "-"; exit }
+  printf "user %.0f%%, nice %.0f%%, system %.0f%%, softirq %.0f%%, idle %.0f%%, steal %.0f%%; httpkit processes %.0f%% of all CPU time",
+    100 * d[1] / total, 100 * d[2] / total, 100 * d[3] / total, 100 * d[7] / total, 100 * (d[4] + d[5]) / total, 100 * d[8] / total, 100 * ours * hz / total }')
+ratio=$(awk -v a="${ab_load:-0}" -v b="${ab_idle:-0}" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "-" }')
+
+{
+  echo "== results: $connections connections, steady $steady s ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+  printf '  %-44s %s\n' \
+    "peak concurrency" "$peak" \
+    "time to reach the target (s)" "$(json time_to_target_s)" \
+    "total requests" "$(json total_requests)" \
+    "errors" "$(json errors)" \
+    "requests/s (cumulative average)" "$(json requests_per_s)" \
+    "fewest requests on one connection" "$(json min_requests_per_connection)" \
+    "ab -c 10 -k req/s, nothing held" "${ab_idle:--}" \
+    "ab -c 10 -k req/s, all connections held" "${ab_load:--}" \
+    "ab ratio (held / idle)" "$ratio" \
+    "server processes" "${#server_pids[@]} (1 master + workers)" \
+    "server RSS empty (MiB)" "$((empty_rss / 1024))" \
+    "connections held while ab ran" "${held:--}" \
+    "server RSS at peak concurrency (MiB)" "$((at_peak_rss / 1024))" \
+    "server RSS per connection beyond empty (B)" "$(per_conn "$at_peak_rss" "$empty_rss" "$peak_c")" \
+    "kernel slab per connection, both ends (B)" "$(per_conn "$at_peak_slab" "$empty_slab" "$peak_c")" \
+    "server CPU seconds (user+sys)" "$server_cpu" \
+    "client CPU seconds (user+sys)" "$client_cpu" \
+    "httpkit-load exit status" "$load_status" \
+    "httpkit-server exit status (SIGTERM)" "$server_status"
+  echo "  errors by kind: $(json errors_by_kind)"
+  echo "  machine CPU over the ${load_seconds:-?} s of load: $cpu_split"
+  echo "  command: scripts/experiment.sh --connections $connections --steady $steady --port $port --nice $niceness ${load_extra[*]}"
+} | tee "$out/table.txt" | tee -a "$out/experiment.log"
+
+# ------------------------------------------------------------------ chart
+
+if command -v gnuplot >/dev/null; then
+  gnuplot <<EOF 2>>"$out/experiment.log" || log "  (gnuplot failed; see experiment.log)"
+set terminal pngcairo size 1200,900 font ",10"
+set output "$out/chart.png"
+set datafile separator ","
+set key autotitle columnhead top left
+set grid
+set multiplot layout 3,1 title "httpkit: $connections connections, steady ${steady}s (results/$stamp)"
+set ylabel "connections"
+plot "$out/load.csv" using 1:2 with lines lw 2 title "concurrency"
+set ylabel "requests/s"
+plot "$out/load.csv" using 1:8 with lines title "requests this second", \
+     "$out/load.csv" using 1:5 with lines title "cumulative average"
+set ylabel "MiB"
+set xlabel "seconds since the load started"
+plot "$out/samples.csv" using 1:(\$2/1024) with lines lw 2 title "server RSS (all processes)", \
+     "$out/samples.csv" using 1:(\$6/1024) with lines title "kernel slab"
+unset multiplot
+EOF
+  [ -s "$out/chart.png" ] && log "  chart: results/$stamp/chart.png"
+fi
+log "  files: $(cd "$out" && ls | tr '\n' ' ')"
+exit "$load_status"

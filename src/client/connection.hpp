@@ -1,0 +1,113 @@
+// One client connection: establishing it (DNS, TCP, proxy CONNECT, TLS),
+// then carrying one request at a time, idling in its pool in between.
+//
+// A connection knows its socket and the bytes on it; what the bytes mean
+// for a request is the Exchange's business and what to do next is the
+// ClientCore's. It reports up through the core and never frees itself.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/resolver.hpp"
+#include "client/response_reader.hpp"
+#include "client/transport.hpp"
+#include "io/timer_wheel.hpp"
+
+namespace httpkit::client_detail {
+
+class ClientCore;
+class Connection;
+struct Exchange;
+struct HostPool;
+
+struct ConnectionTimer : io::TimerNode {
+  Connection* owner = nullptr;
+};
+
+enum class ConnState : uint8_t {
+  resolving,    // waiting for the resolver
+  connecting,   // TCP connect in progress
+  tunnelling,   // CONNECT sent to the proxy, waiting for its 2xx
+  handshaking,  // TLS handshake
+  busy,         // carrying `exchange`
+  idle,         // in the pool's idle list
+  closed,
+};
+
+class Connection {
+ public:
+  Connection(ClientCore& core, HostPool& pool, uint64_t id);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Starts establishing the connection for the attached exchange.
+  void dial();
+  // Sends the attached exchange's request (the connection is established).
+  void start_request();
+  // The loop reported `events` on the socket.
+  void on_event(uint32_t events);
+  // Streaming resumed: hand on what was held back, then read the socket.
+  void resume_reading();
+  // Closes the socket and forgets the dial; reports nothing.
+  void shut();
+
+  int fd() const { return transport_.fd(); }
+  bool tls() const { return transport_.tls(); }
+
+  // Intrusive timer: the keep-alive expiry while idle.
+  ConnectionTimer idle_timer;
+  ClientCore& core;
+  HostPool& pool;
+  const uint64_t id;
+  Exchange* exchange = nullptr;
+  Connection* idle_prev = nullptr;  // the pool's idle list, most recently used first
+  Connection* idle_next = nullptr;
+  ConnState state = ConnState::resolving;
+  uint32_t requests = 0;         // requests sent on it: > 0 means a reused connection
+  uint32_t generation = 0;       // changes whenever it starts or stops serving an exchange
+  uint64_t keepalive_ms = 0;     // idle expiry, from the last exchange's options
+  bool leftover = false;         // bytes came after the response: do not reuse
+  bool peer_closed = false;      // the last event said the peer shut its side: read to the end
+
+ private:
+  struct Dial {
+    std::vector<Address> addresses;
+    std::size_t next = 0;
+    int last_errno = 0;
+    std::string last_error;
+    uint64_t ticket = 0;
+    std::string proxy_out;  // the CONNECT request, until written
+    std::size_t proxy_out_offset = 0;
+    std::string proxy_in;   // the proxy's answer, until its head is complete
+  };
+
+  // Establishing (dial.cpp).
+  void on_resolved(const Resolution& resolution);
+  void connect_next();
+  void on_connect_ready();
+  void on_connected();
+  void write_connect();
+  void read_connect_answer();
+  void start_tls();
+  void continue_handshake();
+  void established();
+  void dial_failed(ErrorKind kind, std::string message, int sys_errno = 0);
+
+  // Carrying a request (connection.cpp).
+  void write_request();
+  void read_response();
+  // Acts on what the reader said; false when the connection is no longer
+  // reading for the same exchange.
+  bool handle(const ResponseReader::Result& result, char* data, std::size_t size);
+  void check_idle();
+
+  Transport transport_;
+  std::unique_ptr<Dial> dial_;
+  std::string inbox_;  // bytes read but held back by a pause
+};
+
+}  // namespace httpkit::client_detail

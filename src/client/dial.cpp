@@ -1,0 +1,234 @@
+// Establishing a connection: resolve, connect (each address in turn), the
+// proxy's CONNECT tunnel, TLS.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "client/client_core.hpp"
+#include "client/connection.hpp"
+#include "http/response_parser.hpp"
+
+namespace httpkit::client_detail {
+namespace {
+
+constexpr std::size_t kMaxProxyAnswer = 16 * 1024;
+
+}  // namespace
+
+void Connection::dial() {
+  dial_ = std::make_unique<Dial>();
+  state = ConnState::resolving;
+  const std::string& host = pool.route.dial_host;
+  Resolution resolution;
+  if (core.resolver().lookup_now(host, resolution)) {
+    on_resolved(resolution);
+    return;
+  }
+  ClientCore* owner = &core;
+  const uint64_t my_id = id;
+  dial_->ticket = core.resolver().lookup_async(host, [owner, my_id](const Resolution& r) {
+    Connection* c = owner->connection_by_id(my_id);
+    if (!c || c->state != ConnState::resolving) return;
+    c->dial_->ticket = 0;
+    c->on_resolved(r);
+  });
+}
+
+void Connection::dial_failed(ErrorKind kind, std::string message, int sys_errno) {
+  core.on_connection_failed(*this, kind, std::move(message), sys_errno);
+}
+
+void Connection::on_resolved(const Resolution& r) {
+  if (exchange) exchange->result.timing.dns = exchange->elapsed();
+  if (!r.error.empty()) {
+    dial_failed(ErrorKind::dns, r.error);
+    return;
+  }
+  dial_->addresses = r.addresses;
+  connect_next();
+}
+
+void Connection::connect_next() {
+  const uint16_t port = pool.route.dial_port;
+  while (dial_->next < dial_->addresses.size()) {
+    Address a = dial_->addresses[dial_->next++].with_port(port);
+    int fd = socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      dial_->last_errno = errno;
+      dial_->last_error = std::string("socket: ") + std::strerror(errno);
+      continue;
+    }
+    transport_.attach(fd);
+    int rc = connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length);
+    if (rc == 0 || errno == EINPROGRESS) {
+      state = ConnState::connecting;
+      if (!core.register_fd(*this)) {
+        dial_->last_errno = errno;
+        dial_->last_error = std::string("epoll: ") + std::strerror(errno);
+        core.unregister_fd(fd);
+        transport_.close();
+        continue;
+      }
+      if (rc == 0) on_connected();
+      return;
+    }
+    dial_->last_errno = errno;
+    dial_->last_error = std::string(std::strerror(errno)) + " (" + a.text() + ")";
+    transport_.close();
+  }
+  dial_failed(ErrorKind::connect,
+              "cannot connect to " + pool.route.dial_host + ":" + std::to_string(port) + ": " +
+                  dial_->last_error,
+              dial_->last_errno);
+}
+
+void Connection::on_connect_ready() {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err) {
+    const Address& a = dial_->addresses[dial_->next - 1];
+    dial_->last_errno = err;
+    dial_->last_error = std::string(std::strerror(err)) + " (" + a.text() + ")";
+    core.unregister_fd(fd());
+    transport_.close();
+    connect_next();
+    return;
+  }
+  sockaddr_storage peer;
+  socklen_t peer_len = sizeof peer;
+  if (getpeername(fd(), reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) return;  // not yet
+  on_connected();
+}
+
+void Connection::on_connected() {
+  int one = 1;
+  setsockopt(fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  core.count_connection();
+  const Route& route = pool.route;
+  if (!route.tunnel_authority.empty()) {
+    std::string& out = dial_->proxy_out;
+    out = "CONNECT " + route.tunnel_authority + " HTTP/1.1\r\nHost: " + route.tunnel_authority +
+          "\r\n";
+    if (!route.proxy_authorization.empty())
+      out += "Proxy-Authorization: " + route.proxy_authorization + "\r\n";
+    out += "\r\n";
+    state = ConnState::tunnelling;
+    write_connect();
+    return;
+  }
+  if (exchange) exchange->result.timing.connect = exchange->elapsed();
+  if (route.tls) {
+    start_tls();
+    return;
+  }
+  established();
+}
+
+void Connection::write_connect() {
+  Dial& d = *dial_;
+  while (d.proxy_out_offset < d.proxy_out.size()) {
+    iovec iov{d.proxy_out.data() + d.proxy_out_offset, d.proxy_out.size() - d.proxy_out_offset};
+    Transport::Outcome out = transport_.writev(&iov, 1);
+    d.proxy_out_offset += out.bytes;
+    if (out.io == Transport::Io::again) return;
+    if (out.io != Transport::Io::ok) {
+      dial_failed(ErrorKind::connect, "sending CONNECT to the proxy failed: " + out.message,
+                  out.sys_errno);
+      return;
+    }
+  }
+}
+
+void Connection::read_connect_answer() {
+  Dial& d = *dial_;
+  char* buf = core.read_buffer();
+  for (;;) {
+    Transport::Outcome out = transport_.read(buf, ClientCore::kReadBufferSize);
+    if (out.io == Transport::Io::again) return;
+    if (out.io == Transport::Io::eof) {
+      dial_failed(ErrorKind::proxy, "the proxy closed the connection instead of answering CONNECT " +
+                                        pool.route.tunnel_authority);
+      return;
+    }
+    if (out.io != Transport::Io::ok) {
+      dial_failed(ErrorKind::reset, "reading the proxy's CONNECT answer failed: " + out.message,
+                  out.sys_errno);
+      return;
+    }
+    d.proxy_in.append(buf, out.bytes);
+    const std::size_t end = http::find_head_end(d.proxy_in);
+    if (!end) {
+      if (d.proxy_in.size() > kMaxProxyAnswer) {
+        dial_failed(ErrorKind::proxy, "the proxy's CONNECT answer is too large");
+        return;
+      }
+      continue;
+    }
+    http::HeaderField fields[64];
+    http::ResponseHeadView head;
+    auto parsed = http::parse_response_head(std::string_view(d.proxy_in).substr(0, end),
+                                            {false, true}, {}, fields, 64, head);
+    if (parsed.status != http::ParseStatus::complete) {
+      dial_failed(ErrorKind::proxy, "malformed CONNECT answer from the proxy: " +
+                                        std::string(describe(parsed.error)));
+      return;
+    }
+    if (head.interim) {
+      d.proxy_in.erase(0, head.head_length);
+      continue;
+    }
+    if (!head.tunnel) {
+      dial_failed(ErrorKind::proxy, "the proxy refused CONNECT " + pool.route.tunnel_authority +
+                                        ": " + std::to_string(head.status) + " " +
+                                        std::string(head.reason));
+      return;
+    }
+    if (end < d.proxy_in.size()) {
+      dial_failed(ErrorKind::proxy, "the proxy sent bytes before the tunnel was used");
+      return;
+    }
+    if (exchange) exchange->result.timing.connect = exchange->elapsed();
+    if (pool.route.tls) {
+      start_tls();
+    } else {
+      established();
+    }
+    return;
+  }
+}
+
+void Connection::start_tls() {
+  std::string error;
+  SSL_CTX* ctx = core.tls_contexts().get(pool.route.tls_options, error);
+  if (!ctx || !transport_.start_tls(ctx, pool.route.tls_host, !pool.route.tls_options.insecure,
+                                    error)) {
+    dial_failed(ErrorKind::tls, error);
+    return;
+  }
+  state = ConnState::handshaking;
+  continue_handshake();
+}
+
+void Connection::continue_handshake() {
+  Transport::Outcome out = transport_.handshake();
+  if (out.io == Transport::Io::again) return;
+  if (out.io != Transport::Io::ok) {
+    dial_failed(ErrorKind::tls,
+                "TLS handshake with " + pool.route.describe() + " failed: " + out.message,
+                out.sys_errno);
+    return;
+  }
+  if (exchange) exchange->result.timing.tls = exchange->elapsed();
+  established();
+}
+
+void Connection::established() {
+  dial_.reset();
+  core.on_dialed(*this);
+}
+
+}  // namespace httpkit::client_detail

@@ -1,0 +1,43 @@
+// OpenSSL client contexts, one per distinct TlsOptions, and the per
+// connection set-up: SNI, host name (or IP) verification, ALPN http/1.1.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "httpkit/client.hpp"
+
+namespace httpkit::client_detail {
+
+class TlsContexts {
+ public:
+  TlsContexts() = default;
+  ~TlsContexts();
+  TlsContexts(const TlsContexts&) = delete;
+  TlsContexts& operator=(const TlsContexts&) = delete;
+
+  // The context for `options`, built on first use (reads the CA and
+  // certificate files). Null with `error` set when a file cannot be used.
+  SSL_CTX* get(const TlsOptions& options, std::string& error);
+
+ private:
+  struct Entry {
+    TlsOptions options;
+    SSL_CTX* ctx = nullptr;
+    std::string error;  // a broken configuration fails every request, once built
+  };
+  std::vector<Entry> entries_;
+};
+
+// A new SSL object for a connection to `host` on `fd`, or null with `error`.
+SSL* new_tls_session(SSL_CTX* ctx, int fd, const std::string& host, bool verify,
+                     std::string& error);
+
+// Why the last OpenSSL call on `ssl` failed, in one line: the certificate
+// verification result when there is one, else the library's error queue.
+std::string tls_failure(SSL* ssl, int ssl_error);
+
+}  // namespace httpkit::client_detail
