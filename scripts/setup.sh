@@ -11,7 +11,7 @@ packages=(
   libssl-dev zlib1g-dev liburing-dev
   # peers and load tools for the tests and benchmarks
   curl wrk apache2-utils nghttp2-client nginx-light haproxy
-  python3 python3-h11 python3-websockets nodejs npm chromium openssl
+  python3 python3-h11 python3-websockets nodejs chromium openssl
   # the experiment's chart and process tools
   gnuplot-nox procps iproute2
 )
