@@ -43,6 +43,10 @@ class ClientCore;
 struct Exchange;
 }  // namespace client_detail
 
+class WebSocket;
+struct WebSocketOptions;
+struct WebSocketHandlers;
+
 using std::chrono::milliseconds;
 
 // ------------------------------------------------------------------ options
@@ -212,6 +216,7 @@ class HeaderList {
   std::vector<std::string_view> get_all(std::string_view name) const;
   bool contains(std::string_view name) const { return get(name).has_value(); }
 
+  std::span<const HeaderView> all() const { return views_; }
   std::size_t size() const { return views_.size(); }
   bool empty() const { return views_.empty(); }
   const HeaderView& operator[](std::size_t i) const { return views_[i]; }
@@ -320,6 +325,9 @@ class Client {
   HTTPKIT_CLIENT_SHORTHAND(options, "OPTIONS")
   HTTPKIT_CLIENT_SHORTHAND(patch, "PATCH")
 #undef HTTPKIT_CLIENT_SHORTHAND
+
+  // Opens a WebSocket (see websocket_client.hpp); handlers say how it went.
+  std::shared_ptr<WebSocket> websocket(WebSocketOptions options, WebSocketHandlers handlers);
 
   ClientStats stats() const;
   client_detail::ClientCore& core() { return *core_; }

@@ -24,6 +24,7 @@
 #include "client/tls_context.hpp"
 #include "httpkit/client.hpp"
 #include "io/event_loop.hpp"
+#include "ws/deflate.hpp"
 
 namespace httpkit::client_detail {
 
@@ -64,9 +65,14 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void on_response_done(Connection& c, bool stopped);
   void on_connection_failed(Connection& c, ErrorKind kind, std::string message, int sys_errno);
   void on_idle_closed(Connection& c);
+  void close(Connection& c) { close_connection(c); }
   // Request or response bytes moved: the idle timeout starts again.
   void on_progress(Exchange& ex);
   void count_connection() { connections_opened_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Any thread: runs `task` on the loop (dropped if the core is gone).
+  void post(std::function<void(ClientCore&)> task) { post_to_loop(std::move(task)); }
+  ws::SharedDeflateContext& deflate_contexts() { return deflate_contexts_; }
 
   // ---- loop thread: for exchanges
   void fail(Exchange& ex, ErrorKind kind, std::string message, TimeoutKind timeout = TimeoutKind::none,
@@ -102,6 +108,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void slot_freed(HostPool& pool);
   Connection& open_connection(HostPool& pool, Exchange& ex);
   void detach(Exchange& ex);
+  // ws_session.cpp: a WebSocket handshake's answer is in.
+  void finish_upgrade(Connection& c, Exchange& ex, bool stopped);
   void sweep_pools();
 
   ClientConfig config_;
@@ -116,6 +124,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::vector<http::HeaderField> header_storage_;  // response heads are parsed into it
   std::unique_ptr<Resolver> resolver_;
   TlsContexts tls_;
+  ws::SharedDeflateContext deflate_contexts_;  // permessage-deflate without context takeover
 
   Exchange* live_ = nullptr;  // requests not yet answered (intrusive list)
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;

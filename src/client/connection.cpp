@@ -2,6 +2,7 @@
 #include "client/connection.hpp"
 
 #include "client/client_core.hpp"
+#include "client/ws_session.hpp"
 
 namespace httpkit::client_detail {
 
@@ -14,6 +15,7 @@ Connection::Connection(ClientCore& owner, HostPool& host_pool, uint64_t connecti
 Connection::~Connection() { shut(); }
 
 void Connection::shut() {
+  ws.reset();
   if (dial_ && dial_->ticket) core.resolver().cancel(dial_->ticket);
   dial_.reset();
   inbox_.clear();
@@ -46,6 +48,9 @@ void Connection::on_event(uint32_t events) {
       if (events & kReadable) read_response();
       return;
     }
+    case ConnState::websocket:
+      if (ws) ws->on_event(events);
+      return;
     case ConnState::resolving:
     case ConnState::closed:
       return;
@@ -130,7 +135,10 @@ bool Connection::handle(const ResponseReader::Result& r, char* data, std::size_t
       if (r.consumed < size) inbox_.append(data + r.consumed, size - r.consumed);
       return false;
     case ResponseReader::Status::done:
-      if (r.consumed < size) leftover = true;
+      if (r.consumed < size) {
+        leftover = true;
+        if (exchange->reader.upgraded()) inbox_.assign(data + r.consumed, size - r.consumed);
+      }
       core.on_response_done(*this, false);
       return false;
     case ResponseReader::Status::stopped:

@@ -20,6 +20,7 @@ namespace httpkit::client_detail {
 
 class ClientCore;
 class Connection;
+class WsSession;
 struct Exchange;
 struct HostPool;
 
@@ -34,6 +35,7 @@ enum class ConnState : uint8_t {
   handshaking,  // TLS handshake
   busy,         // carrying `exchange`
   idle,         // in the pool's idle list
+  websocket,    // upgraded: `ws` owns the bytes now
   closed,
 };
 
@@ -56,6 +58,10 @@ class Connection {
   void shut();
 
   int fd() const { return transport_.fd(); }
+  Transport& transport() { return transport_; }
+  // Bytes that came after an upgrade's 101 head.
+  std::string take_inbox() { return std::move(inbox_); }
+  std::shared_ptr<WsSession> ws;  // set when upgraded
   bool tls() const { return transport_.tls(); }
 
   // Intrusive timer: the keep-alive expiry while idle.
@@ -71,6 +77,7 @@ class Connection {
   uint32_t generation = 0;       // changes whenever it starts or stops serving an exchange
   uint64_t keepalive_ms = 0;     // idle expiry, from the last exchange's options
   bool leftover = false;         // bytes came after the response: do not reuse
+  bool upgraded = false;          // left its pool for a WebSocket session
   bool peer_closed = false;      // the last event said the peer shut its side: read to the end
 
  private:

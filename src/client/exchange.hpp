@@ -20,6 +20,7 @@ namespace httpkit::client_detail {
 
 class ClientCore;
 class Connection;
+class WsSession;
 struct HostPool;
 struct Exchange;
 
@@ -91,6 +92,7 @@ struct Exchange final : ResponseSink {
   bool keep_alive = true;
   bool stream_mode = false;
   std::optional<std::string> prepare_error;
+  std::shared_ptr<WsSession> ws;  // a WebSocket handshake: the 101 hands the connection over
 
   ExchangeTimer phase_timer;     // pool / connect / idle, by phase
   ExchangeTimer deadline_timer;  // total_timeout

@@ -126,6 +126,10 @@ void ClientCore::on_progress(Exchange& ex) { ex.last_progress_ms = loop_->now_ms
 
 void ClientCore::on_response_done(Connection& c, bool stopped) {
   Exchange& ex = *c.exchange;
+  if (ex.ws) {
+    finish_upgrade(c, ex, stopped);
+    return;
+  }
   const bool reuse = !stopped && ex.reader.keep_alive() && ex.keep_alive && ex.request_sent() &&
                      !c.leftover && !shut_down_;
   c.exchange = nullptr;

@@ -112,7 +112,7 @@ void ClientCore::close_connection(Connection& c) {
   c.shut();
   c.state = ConnState::closed;
   HostPool& pool = c.pool;
-  --pool.open;
+  if (!c.upgraded) --pool.open;  // an upgraded connection left its pool already
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
   auto it = connections_.find(c.id);
   if (it != connections_.end()) {
