@@ -43,7 +43,13 @@ const std::shared_ptr<const httpkit::ChannelHandlers>& echo_handlers() {
 }
 
 httpkit::Response answer(const httpkit::Request& request) {
-  if (request.path() == "/ws") return httpkit::as_channel(request, echo_handlers());
+  if (request.path() == "/ws") {
+    // as_channel would hold a plain HTTP request open as a channel that the
+    // echo never answers.
+    if (!request.header("upgrade"))
+      return httpkit::Response::text("/ws is a WebSocket endpoint\n", 400);
+    return httpkit::as_channel(request, echo_handlers());
+  }
   long length = 1024;
   if (auto value = request.query_params().get("length")) {
     auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), length);

@@ -56,7 +56,9 @@ std::string read_file_or_die(const std::string& path) {
   return std::move(s).str();
 }
 
-milliseconds seconds(double s) { return milliseconds(int64_t(s * 1000.0)); }
+milliseconds seconds(double s) {
+  return milliseconds(int64_t(s * 1000.0));
+}
 
 RequestOptions build(const Flags& f, const std::string& url) {
   RequestOptions o;
@@ -79,9 +81,11 @@ RequestOptions build(const Flags& f, const std::string& url) {
   if (f.idle_timeout > 0) o.idle_timeout = seconds(f.idle_timeout);
   for (const std::string& h : f.headers) {
     auto colon = h.find(':');
-    if (colon == std::string::npos || colon == 0) die(fetch_app::kUsage, "bad header '" + h + "' (want 'Name: value')");
+    if (colon == std::string::npos || colon == 0)
+      die(fetch_app::kUsage, "bad header '" + h + "' (want 'Name: value')");
     std::string value = h.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.erase(0, 1);
     o.headers.push_back({h.substr(0, colon), value});
   }
   if (!f.data.empty() || !f.data_binary.empty()) {
@@ -97,15 +101,19 @@ RequestOptions build(const Flags& f, const std::string& url) {
     o.body = std::move(body);
     o.method = "POST";
     bool typed = false;
-    for (const Header& h : o.headers) typed |= iequals(h.name, "content-type");
-    if (!typed && !f.data.empty()) o.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+    for (const Header& h : o.headers)
+      typed |= iequals(h.name, "content-type");
+    if (!typed && !f.data.empty())
+      o.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
   }
   if (f.head) o.method = "HEAD";
   if (!f.method.empty()) o.method = f.method;
   return o;
 }
 
-double secs(std::chrono::microseconds us) { return double(us.count()) / 1e6; }
+double secs(std::chrono::microseconds us) {
+  return double(us.count()) / 1e6;
+}
 
 int fetch_one(Client& client, const Flags& f, const std::string& url, FILE* out) {
   RequestOptions o = build(f, url);
@@ -132,10 +140,12 @@ int fetch_one(Client& client, const Flags& f, const std::string& url, FILE* out)
                  secs(r.timing.first_byte), secs(r.timing.total), r.status, r.redirects,
                  r.url.c_str());
   }
-  if (write_failed) die(fetch_app::kWriteError, "cannot write the body: " + std::string(std::strerror(errno)));
+  if (write_failed)
+    die(fetch_app::kWriteError, "cannot write the body: " + std::string(std::strerror(errno)));
   if (r.error) {
     std::string kind(to_string(r.error.kind));
-    if (r.error.timeout != TimeoutKind::none) kind += " (" + std::string(to_string(r.error.timeout)) + ")";
+    if (r.error.timeout != TimeoutKind::none)
+      kind += " (" + std::string(to_string(r.error.timeout)) + ")";
     die(fetch_app::exit_code_for(r.error), kind + ": " + r.error.message);
   }
   if (f.fail_on_http_error && r.status >= 400)
@@ -150,8 +160,11 @@ int main(int argc, char** argv) {
   CLI::App app{"httpkit-fetch: fetch URLs with the httpkit client (curl-like flags)"};
   app.add_option("urls", f.urls, "URLs, fetched in turn over pooled connections");
   app.add_option("-X,--request", f.method, "request method");
-  app.add_option("-H,--header", f.headers, "extra header 'Name: value' (repeatable)")->allow_extra_args(false);
-  app.add_option("-d,--data", f.data, "form data to POST (repeatable, joined by &; @FILE reads a file)")->allow_extra_args(false);
+  app.add_option("-H,--header", f.headers, "extra header 'Name: value' (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("-d,--data", f.data,
+                 "form data to POST (repeatable, joined by &; @FILE reads a file)")
+      ->allow_extra_args(false);
   app.add_option("--data-binary", f.data_binary, "raw body to POST; @FILE reads a file");
   app.add_option("-o,--output", f.output, "write the body to FILE instead of stdout");
   app.add_flag("-L,--location", f.follow, "follow redirects");
@@ -163,14 +176,17 @@ int main(int argc, char** argv) {
   app.add_option("--key", f.key, "client key (PEM)");
   app.add_option("--connect-timeout", f.connect_timeout, "seconds to get a connection");
   app.add_option("-m,--max-time", f.max_time, "seconds for the whole request");
-  app.add_option("--idle-timeout", f.idle_timeout, "seconds the server may stay silent (default 60)");
+  app.add_option("--idle-timeout", f.idle_timeout,
+                 "seconds the server may stay silent (default 60)");
   app.add_option("-x,--proxy", f.proxy, "HTTP proxy [user:pass@]host:port");
   app.add_flag("-i,--include", f.include, "print the status line and headers");
   app.add_flag("-I,--head", f.head, "send HEAD and print the headers");
-  app.add_flag("-w,--timing", f.timing, "print DNS, connect, TLS, first byte and total times to stderr");
+  app.add_flag("-w,--timing", f.timing,
+               "print DNS, connect, TLS, first byte and total times to stderr");
   app.add_flag("--raw", f.raw, "do not ask for or decode gzip/deflate");
   app.add_flag("-f,--fail", f.fail_on_http_error, "exit 22 on an HTTP status >= 400");
-  app.add_option("--resolve", f.resolve, "HOST:PORT:ADDRESS, like curl (the port is ignored)")->allow_extra_args(false);
+  app.add_option("--resolve", f.resolve, "HOST:PORT:ADDRESS, like curl (the port is ignored)")
+      ->allow_extra_args(false);
   app.add_option("--ws", f.ws_url, "interactive WebSocket session: stdin lines out, messages in");
   try {
     app.parse(argc, argv);
@@ -191,14 +207,17 @@ int main(int argc, char** argv) {
   }
   Client client(config);
 
-  if (!f.ws_url.empty()) return fetch_app::run_websocket_session(client, f.ws_url, build(f, f.ws_url));
+  if (!f.ws_url.empty())
+    return fetch_app::run_websocket_session(client, f.ws_url, build(f, f.ws_url));
 
   FILE* out = stdout;
   if (!f.output.empty()) {
     out = std::fopen(f.output.c_str(), "wb");
-    if (!out) die(fetch_app::kWriteError, "cannot open '" + f.output + "': " + std::strerror(errno));
+    if (!out)
+      die(fetch_app::kWriteError, "cannot open '" + f.output + "': " + std::strerror(errno));
   }
-  for (const std::string& url : f.urls) fetch_one(client, f, url, out);
+  for (const std::string& url : f.urls)
+    fetch_one(client, f, url, out);
   if (out != stdout && std::fclose(out) != 0)
     die(fetch_app::kWriteError, "cannot write '" + f.output + "': " + std::strerror(errno));
   return 0;

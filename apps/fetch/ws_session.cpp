@@ -1,12 +1,73 @@
 #include "ws_session.hpp"
 
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "exit_codes.hpp"
 
 namespace httpkit::fetch_app {
 
-int run_websocket_session(Client&, const std::string&, const RequestOptions&) {
-  std::fprintf(stderr, "httpkit-fetch: --ws is not available yet\n");
-  return 1;
+int run_websocket_session(Client& client, const std::string& url, const RequestOptions& request) {
+  std::atomic<bool> done{false};
+  std::atomic<int> status{0};
+  WebSocketOptions options;
+  options.url = url;
+  options.headers = request.headers;
+  options.tls = request.tls;
+  options.proxy_url = request.proxy_url;
+  options.connect_timeout = request.connect_timeout;
+  WebSocketHandlers handlers;
+  handlers.on_receive = [](WebSocket&, std::string_view message, bool) {
+    std::fwrite(message.data(), 1, message.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  };
+  handlers.on_error = [&](const ClientError& e) {
+    std::fprintf(stderr, "httpkit-fetch: %s: %s\n", std::string(to_string(e.kind)).c_str(),
+                 e.message.c_str());
+    status = exit_code_for(e);
+  };
+  handlers.on_close = [&](WebSocket&, uint16_t code, std::string_view reason) {
+    if (status == 0 && code != 1000 && code != 1005) {
+      std::fprintf(stderr, "httpkit-fetch: websocket closed: %u %.*s\n", unsigned(code),
+                   int(reason.size()), reason.data());
+      status = 56;
+    }
+    done = true;
+  };
+  std::shared_ptr<WebSocket> ws = client.websocket(options, handlers);
+
+  // Lines from stdin go out as text messages; EOF starts the close.
+  std::string pending;
+  bool stdin_open = true;
+  while (!done) {
+    if (!stdin_open || !ws->is_open()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n <= 0) {
+      if (!pending.empty()) ws->send(pending);
+      ws->close(1000, "bye");
+      stdin_open = false;
+      continue;
+    }
+    pending.append(buf, std::size_t(n));
+    std::size_t nl;
+    while ((nl = pending.find('\n')) != std::string::npos) {
+      ws->send(pending.substr(0, nl));
+      pending.erase(0, nl + 1);
+    }
+  }
+  return status;
 }
 
 }  // namespace httpkit::fetch_app

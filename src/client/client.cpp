@@ -18,11 +18,13 @@ Client::Client(ClientConfig config)
 Client::Client(io::EventLoop& loop, ClientConfig config)
     : core_(std::make_shared<ClientCore>(std::move(config), &loop)) {}
 
-Client::~Client() { core_->shutdown(); }
+Client::~Client() {
+  core_->shutdown();
+}
 
 RequestHandle Client::request(RequestOptions opts, ResponseCallback callback) {
-  auto ex = std::make_shared<Exchange>(core_->next_exchange_id(), std::move(opts),
-                                       std::move(callback));
+  auto ex =
+      std::make_shared<Exchange>(core_->next_exchange_id(), std::move(opts), std::move(callback));
   // URL, query and body are worked out here, off the loop (multipart files
   // are read from disk).
   ex->prepare_error = ex->prepare();
@@ -50,7 +52,9 @@ ClientResponse Client::fetch(RequestOptions opts) {
   return request(std::move(opts)).get();
 }
 
-ClientStats Client::stats() const { return core_->stats(); }
+ClientStats Client::stats() const {
+  return core_->stats();
+}
 
 void RequestHandle::cancel() const {
   if (auto core = core_.lock()) core->cancel(exchange_);
@@ -71,6 +75,8 @@ Client& default_client() {
   return *client;
 }
 
-ClientResponse fetch(RequestOptions opts) { return default_client().fetch(std::move(opts)); }
+ClientResponse fetch(RequestOptions opts) {
+  return default_client().fetch(std::move(opts));
+}
 
 }  // namespace httpkit

@@ -42,12 +42,14 @@ void ClientCore::shutdown() {
     bury();
     shut_down_ = true;
     std::vector<std::shared_ptr<Exchange>> live;
-    for (Exchange* ex = live_; ex; ex = ex->live_next) live.push_back(ex->self);
+    for (Exchange* ex = live_; ex; ex = ex->live_next)
+      live.push_back(ex->self);
     for (auto& ex : live) {
       if (ex->phase != ExchangePhase::done) fail(*ex, ErrorKind::cancelled, "the client shut down");
     }
     std::vector<Connection*> open;
-    for (auto& [id, c] : connections_) open.push_back(c.get());
+    for (auto& [id, c] : connections_)
+      open.push_back(c.get());
     for (Connection* c : open) {
       if (c->state != ConnState::closed) close_connection(*c);
     }

@@ -75,8 +75,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   ws::SharedDeflateContext& deflate_contexts() { return deflate_contexts_; }
 
   // ---- loop thread: for exchanges
-  void fail(Exchange& ex, ErrorKind kind, std::string message, TimeoutKind timeout = TimeoutKind::none,
-            int sys_errno = 0);
+  void fail(Exchange& ex, ErrorKind kind, std::string message,
+            TimeoutKind timeout = TimeoutKind::none, int sys_errno = 0);
   // Runs a user callback, keeping its exceptions out of the loop.
   template <typename F>
   bool guarded(F&& f, const char* what);
@@ -142,8 +142,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   uint64_t next_connection_id_ = 1;
   std::atomic<uint64_t> next_exchange_id_{1};
 
-  std::atomic<uint64_t> connections_opened_{0}, requests_sent_{0}, requests_reused_{0},
-      retries_{0};
+  std::atomic<uint64_t> connections_opened_{0}, requests_sent_{0}, requests_reused_{0}, retries_{0};
   std::atomic<std::size_t> open_connections_{0}, idle_connections_{0};
 };
 

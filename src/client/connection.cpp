@@ -12,7 +12,9 @@ Connection::Connection(ClientCore& owner, HostPool& host_pool, uint64_t connecti
   idle_timer.fire = &ClientCore::on_idle_expired;
 }
 
-Connection::~Connection() { shut(); }
+Connection::~Connection() {
+  shut();
+}
 
 void Connection::shut() {
   ws.reset();
@@ -85,10 +87,10 @@ void Connection::write_request() {
     }
     if (out.io == Transport::Io::again) return;
     if (out.io != Transport::Io::ok) {
-      core.on_connection_failed(*this, ErrorKind::reset,
-                                "sending the request to " + pool.route.describe() +
-                                    " failed: " + out.message,
-                                out.sys_errno);
+      core.on_connection_failed(
+          *this, ErrorKind::reset,
+          "sending the request to " + pool.route.describe() + " failed: " + out.message,
+          out.sys_errno);
       return;
     }
   }
@@ -118,11 +120,10 @@ void Connection::read_response() {
       handle(ex.reader.on_eof(ex), nullptr, 0);
       return;
     }
-    core.on_connection_failed(*this, transport_.tls() && out.sys_errno == 0 ? ErrorKind::tls
-                                                                            : ErrorKind::reset,
-                              "reading the response from " + pool.route.describe() +
-                                  " failed: " + out.message,
-                              out.sys_errno);
+    core.on_connection_failed(
+        *this, transport_.tls() && out.sys_errno == 0 ? ErrorKind::tls : ErrorKind::reset,
+        "reading the response from " + pool.route.describe() + " failed: " + out.message,
+        out.sys_errno);
     return;
   }
 }

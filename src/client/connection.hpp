@@ -73,12 +73,12 @@ class Connection {
   Connection* idle_prev = nullptr;  // the pool's idle list, most recently used first
   Connection* idle_next = nullptr;
   ConnState state = ConnState::resolving;
-  uint32_t requests = 0;         // requests sent on it: > 0 means a reused connection
-  uint32_t generation = 0;       // changes whenever it starts or stops serving an exchange
-  uint64_t keepalive_ms = 0;     // idle expiry, from the last exchange's options
-  bool leftover = false;         // bytes came after the response: do not reuse
-  bool upgraded = false;          // left its pool for a WebSocket session
-  bool peer_closed = false;      // the last event said the peer shut its side: read to the end
+  uint32_t requests = 0;      // requests sent on it: > 0 means a reused connection
+  uint32_t generation = 0;    // changes whenever it starts or stops serving an exchange
+  uint64_t keepalive_ms = 0;  // idle expiry, from the last exchange's options
+  bool leftover = false;      // bytes came after the response: do not reuse
+  bool upgraded = false;      // left its pool for a WebSocket session
+  bool peer_closed = false;   // the last event said the peer shut its side: read to the end
 
  private:
   struct Dial {
@@ -89,7 +89,7 @@ class Connection {
     uint64_t ticket = 0;
     std::string proxy_out;  // the CONNECT request, until written
     std::size_t proxy_out_offset = 0;
-    std::string proxy_in;   // the proxy's answer, until its head is complete
+    std::string proxy_in;  // the proxy's answer, until its head is complete
   };
 
   // Establishing (dial.cpp).

@@ -5,8 +5,10 @@
 namespace httpkit::client_detail {
 
 Coding coding_of(std::string_view value) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+    value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+    value.remove_suffix(1);
   if (value.empty() || iequals(value, "identity")) return Coding::identity;
   if (iequals(value, "gzip") || iequals(value, "x-gzip")) return Coding::gzip;
   if (iequals(value, "deflate")) return Coding::deflate;

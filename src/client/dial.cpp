@@ -150,8 +150,9 @@ void Connection::read_connect_answer() {
     Transport::Outcome out = transport_.read(buf, ClientCore::kReadBufferSize);
     if (out.io == Transport::Io::again) return;
     if (out.io == Transport::Io::eof) {
-      dial_failed(ErrorKind::proxy, "the proxy closed the connection instead of answering CONNECT " +
-                                        pool.route.tunnel_authority);
+      dial_failed(ErrorKind::proxy,
+                  "the proxy closed the connection instead of answering CONNECT " +
+                      pool.route.tunnel_authority);
       return;
     }
     if (out.io != Transport::Io::ok) {
@@ -204,8 +205,8 @@ void Connection::read_connect_answer() {
 void Connection::start_tls() {
   std::string error;
   SSL_CTX* ctx = core.tls_contexts().get(pool.route.tls_options, error);
-  if (!ctx || !transport_.start_tls(ctx, pool.route.tls_host, !pool.route.tls_options.insecure,
-                                    error)) {
+  if (!ctx ||
+      !transport_.start_tls(ctx, pool.route.tls_host, !pool.route.tls_options.insecure, error)) {
     dial_failed(ErrorKind::tls, error);
     return;
   }

@@ -53,8 +53,8 @@ struct Exchange final : ResponseSink {
   std::size_t request_size() const { return head.size() + body_to_send().size(); }
   bool request_sent() const { return written >= request_size(); }
   std::chrono::microseconds elapsed() const {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started);
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 started);
   }
 
   const uint64_t id;
@@ -81,7 +81,7 @@ struct Exchange final : ResponseSink {
   ExchangePhase phase = ExchangePhase::created;
   ResponseReader reader;
   ClientResponse result;
-  RedirectStep redirect;  // decided from the head, taken when the body is drained
+  RedirectStep redirect;   // decided from the head, taken when the body is drained
   ClientError sink_error;  // why the sink stopped the reader
   uint64_t body_bytes = 0;
   uint64_t last_progress_ms = 0;  // the idle timer is re-armed lazily from this

@@ -8,16 +8,23 @@
 namespace httpkit::client_detail {
 namespace {
 
-std::string ms_text(milliseconds d) { return std::to_string(d.count()) + " ms"; }
+std::string ms_text(milliseconds d) {
+  return std::to_string(d.count()) + " ms";
+}
 
 const char* dial_phase(const Connection* c) {
   if (!c) return "connecting";
   switch (c->state) {
-    case ConnState::resolving: return "resolving the host name";
-    case ConnState::connecting: return "in TCP connect";
-    case ConnState::tunnelling: return "in the proxy CONNECT";
-    case ConnState::handshaking: return "in the TLS handshake";
-    default: return "connecting";
+    case ConnState::resolving:
+      return "resolving the host name";
+    case ConnState::connecting:
+      return "in TCP connect";
+    case ConnState::tunnelling:
+      return "in the proxy CONNECT";
+    case ConnState::handshaking:
+      return "in the TLS handshake";
+    default:
+      return "connecting";
   }
 }
 
@@ -38,7 +45,8 @@ void ClientCore::begin(std::shared_ptr<Exchange> ptr) {
     return;
   }
   if (ex.opts.total_timeout.count() > 0)
-    loop_->timers().arm(ex.deadline_timer, loop_->now_ms(), uint64_t(ex.opts.total_timeout.count()));
+    loop_->timers().arm(ex.deadline_timer, loop_->now_ms(),
+                        uint64_t(ex.opts.total_timeout.count()));
   start_hop(ex);
 }
 
@@ -46,7 +54,8 @@ void ClientCore::start_hop(Exchange& ex) {
   // Most requests go where the previous one went: reuse its route.
   const bool same_route = route_cache_valid_ && route_cache_.scheme == ex.url.scheme &&
                           route_cache_.host == ex.url.host && route_cache_.port == ex.url.port &&
-                          route_cache_proxy_ == ex.opts.proxy_url && route_cache_tls_ == ex.opts.tls;
+                          route_cache_proxy_ == ex.opts.proxy_url &&
+                          route_cache_tls_ == ex.opts.tls;
   if (same_route) {
     ex.route = cached_route_;
   } else {
@@ -122,7 +131,9 @@ void ClientCore::on_dialed(Connection& c) {
 // Bytes moved. Re-arming the timer on every read and write would cost a
 // wheel operation each; the timeout handler checks this stamp instead and
 // re-arms for what is left.
-void ClientCore::on_progress(Exchange& ex) { ex.last_progress_ms = loop_->now_ms(); }
+void ClientCore::on_progress(Exchange& ex) {
+  ex.last_progress_ms = loop_->now_ms();
+}
 
 void ClientCore::on_response_done(Connection& c, bool stopped) {
   Exchange& ex = *c.exchange;
@@ -218,8 +229,10 @@ void ClientCore::complete(Exchange& ex) {
   loop_->timers().cancel(ex.deadline_timer);
   std::shared_ptr<Exchange> keep = std::move(ex.self);
   if (keep) {
-    if (ex.live_prev) ex.live_prev->live_next = ex.live_next;
-    else live_ = ex.live_next;
+    if (ex.live_prev)
+      ex.live_prev->live_next = ex.live_next;
+    else
+      live_ = ex.live_next;
     if (ex.live_next) ex.live_next->live_prev = ex.live_prev;
     ex.live_prev = ex.live_next = nullptr;
   }
@@ -271,9 +284,9 @@ void ClientCore::on_phase_timeout(io::TimerNode* node) {
         core.loop_->timers().arm(ex.phase_timer, core.loop_->now_ms(), idle_ms - quiet);
         break;
       }
-      const char* waiting = !ex.request_sent()        ? "while sending the request"
-                            : !ex.reader.head_done()  ? "waiting for the response head"
-                                                      : "waiting for the response body";
+      const char* waiting = !ex.request_sent()       ? "while sending the request"
+                            : !ex.reader.head_done() ? "waiting for the response head"
+                                                     : "waiting for the response body";
       core.fail(ex, ErrorKind::timeout,
                 "idle timeout: nothing from " + where + " for " +
                     ms_text(o.effective_idle_timeout()) + " " + waiting,

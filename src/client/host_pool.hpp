@@ -16,7 +16,7 @@ struct HostPool {
   explicit HostPool(Route r) : route(std::move(r)) {}
 
   Route route;
-  std::size_t open = 0;  // resolving, connecting, busy or idle
+  std::size_t open = 0;             // resolving, connecting, busy or idle
   Connection* idle_head = nullptr;  // most recently used first
   Connection* idle_tail = nullptr;
   std::size_t idle_count = 0;

@@ -48,7 +48,8 @@ std::string random_boundary() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kChars[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string b = "httpkit-";
-  for (int i = 0; i < 24; ++i) b.push_back(kChars[rng() % 36]);
+  for (int i = 0; i < 24; ++i)
+    b.push_back(kChars[rng() % 36]);
   return b;
 }
 
@@ -63,7 +64,8 @@ std::optional<std::string> encode_multipart(const std::vector<MultipartPart>& pa
     std::string filename = part.filename.empty() && is_file ? base_name(part.file) : part.filename;
     std::string type = part.content_type;
     if (type.empty()) {
-      type = is_file || !filename.empty() ? "application/octet-stream" : "text/plain; charset=utf-8";
+      type =
+          is_file || !filename.empty() ? "application/octet-stream" : "text/plain; charset=utf-8";
     }
     if (type.find_first_of("\r\n") != std::string::npos)
       return "multipart content type contains CR or LF";

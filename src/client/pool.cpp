@@ -14,10 +14,14 @@ void HostPool::push_idle(Connection& c) {
 }
 
 void HostPool::remove_idle(Connection& c) {
-  if (c.idle_prev) c.idle_prev->idle_next = c.idle_next;
-  else idle_head = c.idle_next;
-  if (c.idle_next) c.idle_next->idle_prev = c.idle_prev;
-  else idle_tail = c.idle_prev;
+  if (c.idle_prev)
+    c.idle_prev->idle_next = c.idle_next;
+  else
+    idle_head = c.idle_next;
+  if (c.idle_next)
+    c.idle_next->idle_prev = c.idle_prev;
+  else
+    idle_tail = c.idle_prev;
   c.idle_prev = c.idle_next = nullptr;
   --idle_count;
 }
@@ -157,6 +161,8 @@ void ClientCore::sweep_pools() {
   maybe_empty_pools_.clear();
 }
 
-void ClientCore::on_idle_closed(Connection& c) { close_connection(c); }
+void ClientCore::on_idle_closed(Connection& c) {
+  close_connection(c);
+}
 
 }  // namespace httpkit::client_detail

@@ -6,9 +6,8 @@ bool is_redirect_status(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-RedirectStep next_hop(int status, std::optional<std::string_view> location,
-                      std::string_view method, const Url& current, bool follow,
-                      int redirects_so_far, int max_redirects) {
+RedirectStep next_hop(int status, std::optional<std::string_view> location, std::string_view method,
+                      const Url& current, bool follow, int redirects_so_far, int max_redirects) {
   RedirectStep step;
   if (!follow || !is_redirect_status(status) || !location) return step;
   if (redirects_so_far >= max_redirects) {

@@ -8,8 +8,21 @@ namespace {
 bool is_token_char(unsigned char c) {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -18,7 +31,9 @@ bool is_token_char(unsigned char c) {
 
 // A field value may hold any byte but CR, LF and NUL (RFC 9110 §5.5); those
 // would let a value end the field or the head early.
-bool is_safe_value(std::string_view v) { return v.find_first_of(std::string_view("\r\n\0", 3)) == v.npos; }
+bool is_safe_value(std::string_view v) {
+  return v.find_first_of(std::string_view("\r\n\0", 3)) == v.npos;
+}
 
 void add_field(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
@@ -64,8 +79,8 @@ std::string base64_encode(std::string_view in) {
   out.reserve((in.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 |
-                 uint8_t(in[i + 2]);
+    uint32_t v =
+        uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 | uint8_t(in[i + 2]);
     out.push_back(kAlphabet[v >> 18]);
     out.push_back(kAlphabet[(v >> 12) & 63]);
     out.push_back(kAlphabet[(v >> 6) & 63]);

@@ -29,10 +29,10 @@ void add_query_params(Url& url, const std::vector<Param>& params);
 struct Hop {
   const Url* url = nullptr;
   std::string_view method;
-  bool send_body = true;            // false after a 301/302/303 turned it into a GET
-  bool strip_credentials = false;   // a redirect crossed origins: no Authorization/Cookie/Host
-  const Url* proxy = nullptr;       // plain http through a proxy: absolute-form target
-  bool keep_alive = true;           // false: Connection: close
+  bool send_body = true;           // false after a 301/302/303 turned it into a GET
+  bool strip_credentials = false;  // a redirect crossed origins: no Authorization/Cookie/Host
+  const Url* proxy = nullptr;      // plain http through a proxy: absolute-form target
+  bool keep_alive = true;          // false: Connection: close
 };
 
 // Writes the request head for `hop`. Returns an error message for header

@@ -197,8 +197,10 @@ void Resolver::complete(const std::string& host, Resolution resolution) {
   if (p == pending_.end()) return;
   std::vector<Waiter> waiters = std::move(p->second);
   pending_.erase(p);
-  for (Waiter& w : waiters) ticket_host_.erase(w.ticket);
-  for (Waiter& w : waiters) w.callback(resolution);
+  for (Waiter& w : waiters)
+    ticket_host_.erase(w.ticket);
+  for (Waiter& w : waiters)
+    w.callback(resolution);
 }
 
 }  // namespace httpkit::client_detail

@@ -61,11 +61,13 @@ ResponseReader::Result ResponseReader::feed(char* data, std::size_t size, Respon
     }
     const std::size_t end = http::find_head_end(bytes, scan_from_);
     http::ResponseHeadView head;
-    auto parsed = http::parse_response_head(end ? bytes.substr(0, end) : bytes, sent_,
-                                            config_.limits, config_.fields, config_.max_headers, head);
+    auto parsed =
+        http::parse_response_head(end ? bytes.substr(0, end) : bytes, sent_, config_.limits,
+                                  config_.fields, config_.max_headers, head);
     if (parsed.status == http::ParseStatus::error) {
-      return fail(ErrorKind::protocol, "malformed response: " + std::string(describe(parsed.error)) +
-                                           " (" + std::string(parsed.detail) + ")");
+      return fail(ErrorKind::protocol,
+                  "malformed response: " + std::string(describe(parsed.error)) + " (" +
+                      std::string(parsed.detail) + ")");
     }
     if (!end || parsed.status == http::ParseStatus::incomplete) {
       if (!old_len) head_buf_.assign(bytes);
@@ -195,9 +197,8 @@ ResponseReader::Result ResponseReader::finish_body(std::size_t consumed) {
 ResponseReader::Result ResponseReader::on_eof(ResponseSink& sink) {
   if (finished_) return step(Status::done, 0);
   if (!head_done_) {
-    return fail(ErrorKind::reset, bytes_seen_ == 0
-                                      ? "connection closed before the response began"
-                                      : "connection closed inside the response head");
+    return fail(ErrorKind::reset, bytes_seen_ == 0 ? "connection closed before the response began"
+                                                   : "connection closed inside the response head");
   }
   keep_alive_ = false;
   switch (framing_) {

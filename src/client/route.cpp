@@ -13,8 +13,8 @@ std::string host_port(const std::string& host, uint16_t port) {
 }  // namespace
 
 std::string Route::describe() const {
-  std::string target = tunnel_authority.empty() ? host_port(dial_host, dial_port)
-                                                : tunnel_authority;
+  std::string target =
+      tunnel_authority.empty() ? host_port(dial_host, dial_port) : tunnel_authority;
   if (!tunnel_authority.empty() || absolute_form)
     return target + " via proxy " + host_port(dial_host, dial_port);
   return target;

@@ -14,10 +14,10 @@ namespace httpkit::client_detail {
 struct Route {
   std::string dial_host;  // where TCP goes: the origin, or the proxy
   uint16_t dial_port = 0;
-  bool tls = false;       // TLS to the origin (inside the tunnel when proxied)
-  std::string tls_host;   // SNI and the name the certificate must carry
+  bool tls = false;      // TLS to the origin (inside the tunnel when proxied)
+  std::string tls_host;  // SNI and the name the certificate must carry
   TlsOptions tls_options;
-  std::string tunnel_authority;  // "host:port" to CONNECT to; empty without a tunnel
+  std::string tunnel_authority;     // "host:port" to CONNECT to; empty without a tunnel
   std::string proxy_authorization;  // for the CONNECT request, from the proxy URL's userinfo
   bool absolute_form = false;       // plain http through a proxy
   std::string key;

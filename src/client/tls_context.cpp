@@ -30,7 +30,8 @@ int bio_write(BIO* b, const char* data, int len) {
   int fd = int(reinterpret_cast<intptr_t>(BIO_get_data(b)));
   BIO_clear_retry_flags(b);
   ssize_t n;
-  do n = send(fd, data, std::size_t(len), MSG_NOSIGNAL);
+  do
+    n = send(fd, data, std::size_t(len), MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) BIO_set_retry_write(b);
   return int(n);
@@ -40,15 +41,20 @@ int bio_read(BIO* b, char* data, int len) {
   int fd = int(reinterpret_cast<intptr_t>(BIO_get_data(b)));
   BIO_clear_retry_flags(b);
   ssize_t n;
-  do n = recv(fd, data, std::size_t(len), 0);
+  do
+    n = recv(fd, data, std::size_t(len), 0);
   while (n < 0 && errno == EINTR);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) BIO_set_retry_read(b);
   return int(n);
 }
 
-int bio_puts(BIO* b, const char* s) { return bio_write(b, s, int(std::strlen(s))); }
+int bio_puts(BIO* b, const char* s) {
+  return bio_write(b, s, int(std::strlen(s)));
+}
 
-long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+long bio_ctrl(BIO*, int cmd, long, void*) {
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
 
 int bio_create(BIO* b) {
   BIO_set_init(b, 1);
@@ -103,8 +109,8 @@ SSL_CTX* build(const TlsOptions& o, std::string& error) {
     if (!o.ca_file.empty() || !o.ca_dir.empty()) {
       if (SSL_CTX_load_verify_locations(ctx, o.ca_file.empty() ? nullptr : o.ca_file.c_str(),
                                         o.ca_dir.empty() ? nullptr : o.ca_dir.c_str()) != 1)
-        return fail(openssl_error(("cannot load CA " + (o.ca_file.empty() ? o.ca_dir : o.ca_file))
-                                      .c_str()));
+        return fail(openssl_error(
+            ("cannot load CA " + (o.ca_file.empty() ? o.ca_dir : o.ca_file)).c_str()));
     } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
       return fail(openssl_error("cannot load the system CA store"));
     }
@@ -124,7 +130,8 @@ SSL_CTX* build(const TlsOptions& o, std::string& error) {
 }  // namespace
 
 TlsContexts::~TlsContexts() {
-  for (Entry& e : entries_) SSL_CTX_free(e.ctx);
+  for (Entry& e : entries_)
+    SSL_CTX_free(e.ctx);
 }
 
 SSL_CTX* TlsContexts::get(const TlsOptions& options, std::string& error) {
@@ -159,8 +166,8 @@ SSL* new_tls_session(SSL_CTX* ctx, int fd, const std::string& host, bool verify,
   if (!ip) SSL_set_tlsext_host_name(ssl, host.c_str());  // SNI is for names only (RFC 6066)
   if (verify) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-    int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
-                : SSL_set1_host(ssl, host.c_str());
+    int ok =
+        ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) : SSL_set1_host(ssl, host.c_str());
     if (ok != 1) {
       SSL_free(ssl);
       error = openssl_error("cannot set the host name to verify");

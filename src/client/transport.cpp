@@ -22,8 +22,7 @@ Transport::Outcome sys_failure(const char* op) {
 
 }  // namespace
 
-bool Transport::start_tls(SSL_CTX* ctx, const std::string& host, bool verify,
-                          std::string& error) {
+bool Transport::start_tls(SSL_CTX* ctx, const std::string& host, bool verify, std::string& error) {
   ssl_ = new_tls_session(ctx, fd_, host, verify, error);
   return ssl_ != nullptr;
 }
@@ -87,7 +86,8 @@ Transport::Outcome Transport::read(char* buf, std::size_t len) {
     return tls_outcome(rc, "TLS read");
   }
   ssize_t n;
-  do n = recv(fd_, buf, len, 0);
+  do
+    n = recv(fd_, buf, len, 0);
   while (n < 0 && errno == EINTR);
   if (n > 0) {
     o.bytes = std::size_t(n);
@@ -132,7 +132,8 @@ Transport::Outcome Transport::writev(const iovec* iov, int count) {
   msg.msg_iov = const_cast<iovec*>(iov);
   msg.msg_iovlen = std::size_t(count);
   ssize_t n;
-  do n = sendmsg(fd_, &msg, MSG_NOSIGNAL);
+  do
+    n = sendmsg(fd_, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n >= 0) {
     o.bytes = std::size_t(n);

@@ -7,9 +7,15 @@
 namespace httpkit::client_detail {
 namespace {
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+}
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
@@ -23,7 +29,15 @@ void append_percent(std::string& out, unsigned char c) {
 bool needs_encoding(unsigned char c) {
   if (c <= 0x20 || c >= 0x7f) return true;
   switch (c) {
-    case '"': case '<': case '>': case '\\': case '^': case '`': case '{': case '|': case '}':
+    case '"':
+    case '<':
+    case '>':
+    case '\\':
+    case '^':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
       return true;
     default:
       return false;
@@ -73,7 +87,9 @@ std::string_view scheme_of(std::string_view s) {
   return {};
 }
 
-UrlResult fail(std::string why) { return {std::nullopt, std::move(why)}; }
+UrlResult fail(std::string why) {
+  return {std::nullopt, std::move(why)};
+}
 
 bool valid_reg_name(std::string_view host) {
   for (char c : host) {
@@ -104,9 +120,13 @@ std::string Url::authority() const {
   return out;
 }
 
-std::string Url::target() const { return query.empty() ? path : path + "?" + query; }
+std::string Url::target() const {
+  return query.empty() ? path : path + "?" + query;
+}
 
-std::string Url::str() const { return scheme + "://" + authority() + target(); }
+std::string Url::str() const {
+  return scheme + "://" + authority() + target();
+}
 
 bool Url::same_origin(const Url& other) const {
   return scheme == other.scheme && host == other.host && port == other.port;
@@ -115,15 +135,17 @@ bool Url::same_origin(const Url& other) const {
 UrlResult parse_url(std::string_view text) {
   // Surrounding whitespace is a common copy-paste accident; inner
   // whitespace is encoded below.
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
-                           text.back() == '\r'))
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() &&
+         (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r'))
     text.remove_suffix(1);
 
   std::string_view scheme = scheme_of(text);
   if (scheme.empty()) return fail("no scheme (expected http:// or https://)");
   Url url;
-  for (char c : scheme) url.scheme.push_back(lower(c));
+  for (char c : scheme)
+    url.scheme.push_back(lower(c));
   if (url.scheme != "http" && url.scheme != "https" && url.scheme != "ws" && url.scheme != "wss")
     return fail("unsupported scheme '" + url.scheme + "'");
   std::string_view rest = text.substr(scheme.size() + 1);
@@ -163,7 +185,8 @@ UrlResult parse_url(std::string_view text) {
     if (!valid_reg_name(host))
       return fail(host.empty() ? "no host" : "invalid host name '" + std::string(host) + "'");
   }
-  for (char c : host) url.host.push_back(lower(c));
+  for (char c : host)
+    url.host.push_back(lower(c));
 
   url.port = url.tls() ? 443 : 80;
   if (!port.empty()) {
@@ -209,8 +232,10 @@ std::string remove_dot_segments(std::string_view in) {
 }
 
 UrlResult resolve_reference(const Url& base, std::string_view ref) {
-  while (!ref.empty() && (ref.front() == ' ' || ref.front() == '\t')) ref.remove_prefix(1);
-  while (!ref.empty() && (ref.back() == ' ' || ref.back() == '\t')) ref.remove_suffix(1);
+  while (!ref.empty() && (ref.front() == ' ' || ref.front() == '\t'))
+    ref.remove_prefix(1);
+  while (!ref.empty() && (ref.back() == ' ' || ref.back() == '\t'))
+    ref.remove_suffix(1);
   if (!scheme_of(ref).empty()) return parse_url(ref);
   if (ref.starts_with("//")) return parse_url(base.scheme + ":" + std::string(ref));
 

@@ -14,7 +14,7 @@ struct Url {
   std::string user;    // userinfo, percent-decoded
   std::string password;
   bool has_userinfo = false;
-  std::string host;  // lower case; an IPv6 literal without brackets
+  std::string host;   // lower case; an IPv6 literal without brackets
   uint16_t port = 0;  // explicit or the scheme's default
   bool ipv6_literal = false;
   std::string path;   // "/" at least; percent-encoded as needed

@@ -35,11 +35,11 @@ uint64_t ms(std::chrono::milliseconds d) { return uint64_t(d.count()); }
 
 }  // namespace
 
-SharedState::SharedState(Handler h, const ServerOptions& o, std::size_t per_loop_limit)
+SharedState::SharedState(Handler h, const ServerOptions& o, std::size_t process_limit)
     : handler(std::move(h)),
       options(o),
       table(descriptor_limit()),
-      max_connections_per_loop(per_loop_limit) {
+      max_connections(process_limit) {
   parse_limits.max_request_line = o.max_line;
   parse_limits.max_head_bytes = std::max(o.max_head, o.max_line);
   parse_limits.max_headers = o.max_headers;
@@ -84,9 +84,11 @@ void LoopServer::accept_all() {
   if (listen_fd_ < 0) return;
   accepting_paused_ = false;
   for (;;) {
-    if (connection_count() >= shared_.max_connections_per_loop) {
-      // Leave the rest in the backlog; a close resumes accepting.
+    if (shared_.connections.load(std::memory_order_relaxed) >= shared_.max_connections) {
+      // Leave the rest in the backlog. A close on this loop resumes at once;
+      // the timer covers closes on the process's other loops.
       accepting_paused_ = true;
+      loop_.timers().arm(accept_retry_timer_, loop_.now_ms(), kAcceptRetryMs);
       return;
     }
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -111,6 +113,7 @@ void LoopServer::accept_all() {
     c.generation = generation;
     c.timer.fire = &LoopServer::on_connection_timer;
     connections_.fetch_add(1, std::memory_order_relaxed);
+    shared_.connections.fetch_add(1, std::memory_order_relaxed);
     // A connection must send its first request within the header timeout.
     c.phase = Phase::reading;
     loop_.timers().arm(c.timer, loop_.now_ms(), ms(options_.header_timeout));
@@ -125,15 +128,20 @@ void LoopServer::close_connection(Connection& c, CloseStatus why) {
   delete c.input;
   if (c.output && c.output->file_fd >= 0) close(c.output->file_fd);
   delete c.output;
-  close(c.fd);
+  // The slot is shared by every loop of the process: the moment the fd is
+  // closed another loop may accept the same number and fill the slot, so
+  // leave it clean first and close last.
+  const int fd = c.fd;
   c.input = nullptr;
   c.output = nullptr;
   c.owner = nullptr;
   c.fd = -1;
   c.generation++;
+  close(fd);
   connections_.fetch_sub(1, std::memory_order_relaxed);
+  shared_.connections.fetch_sub(1, std::memory_order_relaxed);
   if (draining_ && connection_count() == 0) loop_.stop();
-  if (accepting_paused_ && !accept_retry_timer_.armed()) accept_all();
+  if (accepting_paused_) accept_all();
 }
 
 // ------------------------------------------------------------------ events

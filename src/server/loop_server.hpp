@@ -30,10 +30,11 @@ struct SharedState {
   std::unique_ptr<HandlerPool> pool;  // null: handlers run inline
   http::ParseLimits parse_limits;
   http::ChunkedLimits chunked_limits;
-  std::size_t max_connections_per_loop;
+  std::size_t max_connections;                // this process, all loops together
+  std::atomic<std::size_t> connections{0};    // open in this process
   std::atomic<std::size_t> queued_total{0};  // bytes queued by all channels
 
-  SharedState(Handler h, const ServerOptions& o, std::size_t per_loop_limit);
+  SharedState(Handler h, const ServerOptions& o, std::size_t process_limit);
 };
 
 class LoopServer {

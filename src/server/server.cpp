@@ -57,8 +57,8 @@ bool wait_for_stop_signal(Running running) {
 // All the loops of one process.
 class ProcessServer {
  public:
-  ProcessServer(Handler handler, const ServerOptions& options, std::size_t per_loop_limit)
-      : shared_(std::move(handler), options, per_loop_limit) {}
+  ProcessServer(Handler handler, const ServerOptions& options, std::size_t process_limit)
+      : shared_(std::move(handler), options, process_limit) {}
 
   ~ProcessServer() {
     stop();
@@ -137,18 +137,21 @@ struct Server::Impl {
   int reserved_port_fd = -1;
   uint16_t port = 0;
 
-  std::size_t per_loop_limit() const {
-    std::size_t per_process =
+  // Connections one process accepts at most. Within a process all loops
+  // share the count, so SO_REUSEPORT's uneven spread over loops cannot
+  // leave connections stuck in a full loop's backlog. Across processes the
+  // spread is as uneven, so there max_connections only sizes `auto`, and
+  // each process is bounded by its descriptors.
+  std::size_t process_limit() const {
+    std::size_t by_descriptors =
         server::descriptor_limit() - std::min(server::descriptor_limit() / 2, kReservedDescriptors);
-    if (options.max_connections)
-      per_process = std::min(per_process,
-                             (options.max_connections + std::size_t(processes) - 1) /
-                                 std::size_t(processes));
-    return (per_process + std::size_t(threads) - 1) / std::size_t(threads);
+    if (options.max_connections && processes == 1)
+      return std::min(by_descriptors, options.max_connections);
+    return by_descriptors;
   }
 
   void start_local() {
-    local = std::make_unique<ProcessServer>(handler, options, per_loop_limit());
+    local = std::make_unique<ProcessServer>(handler, options, process_limit());
     local->start(threads);
     port = local->port();
   }
@@ -159,7 +162,7 @@ struct Server::Impl {
     port = io::local_port_of(reserved_port_fd);
     ServerOptions worker_options = options;
     worker_options.port = port;
-    std::size_t limit = per_loop_limit();
+    std::size_t limit = process_limit();
     int loop_threads = threads;
     workers = std::make_unique<io::WorkerProcesses>(
         processes, [this, worker_options, limit, loop_threads](int, int ready_fd) {

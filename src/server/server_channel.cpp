@@ -19,7 +19,10 @@ bool ServerChannel::admit(std::size_t bytes) {
   const ServerOptions& o = loop_.options();
   std::size_t mine = queued_.load(std::memory_order_relaxed);
   std::size_t all = loop_.queued_total().load(std::memory_order_relaxed);
-  if (mine + bytes > o.channel_max_queued || all + bytes > o.max_queued_total) {
+  // A message larger than a cap still goes out when nothing is queued:
+  // the caps bound a backlog, not the size of one message.
+  if ((mine && mine + bytes > o.channel_max_queued) ||
+      (all && all + bytes > o.max_queued_total)) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     if (o.channel_overflow == ServerOptions::Overflow::close) {
       // The peer does not read: there is no point in a polite close.
