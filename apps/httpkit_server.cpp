@@ -51,7 +51,8 @@ httpkit::Response answer(const httpkit::Request& request) {
     return httpkit::as_channel(request, echo_handlers());
   }
   long length = 1024;
-  if (auto value = request.query_params().get("length")) {
+  const httpkit::Params params = request.query_params();  // get() returns views into it
+  if (auto value = params.get("length")) {
     auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), length);
     if (ec != std::errc() || end != value->data() + value->size() || value->empty())
       return httpkit::Response::text("length must be an integer\n", 400);

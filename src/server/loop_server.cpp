@@ -162,7 +162,13 @@ void LoopServer::on_connection_event(void* self_ptr, int fd, uint32_t events) {
     self->on_writable(c);
     if (c.generation != generation) return;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) self->on_readable(c);
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    // Bytes and the peer's FIN can arrive in one edge: read on to the EOF
+    // rather than stop at the short read, or the close is never seen.
+    self->hangup_seen_ = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    self->on_readable(c);
+    self->hangup_seen_ = false;
+  }
 }
 
 void LoopServer::on_readable(Connection& c) {
@@ -190,7 +196,7 @@ void LoopServer::on_readable(Connection& c) {
         break;
       }
       // A short read emptied the socket: edge-triggered epoll reports new bytes.
-      if (std::size_t(n) < kReadBufferSize) break;
+      if (std::size_t(n) < kReadBufferSize && !hangup_seen_) break;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -343,7 +349,7 @@ LoopServer::Step LoopServer::advance(Connection& c, RequestProgress& p, char* ba
                                            shared_.parse_limits, header_storage_.data(),
                                            header_storage_.size(), head);
     if (parsed.status == http::ParseStatus::error) {
-      fail(c, http::status_of(parsed.error), http::reason_of(parsed.error));
+      fail(c, http::status_of(parsed.error), http::reason_of(parsed.error), bytes);
       return Step::failed;
     }
     if (!end || parsed.status == http::ParseStatus::incomplete) {
@@ -358,7 +364,7 @@ LoopServer::Step LoopServer::advance(Connection& c, RequestProgress& p, char* ba
     p.content_length = head.content_length;
     p.body_end = p.raw_pos = p.head_length;
     if (p.framing == http::BodyFraming::content_length && p.content_length > options_.max_body) {
-      fail(c, 413, "request body too large");
+      fail(c, 413, "request body too large", bytes);
       return Step::failed;
     }
     bool body_missing = (p.framing == http::BodyFraming::content_length &&
@@ -390,8 +396,10 @@ LoopServer::Step LoopServer::advance(Connection& c, RequestProgress& p, char* ba
       switch (step.status) {
         case http::ChunkedStatus::done: request_end = p.raw_pos; return Step::complete;
         case http::ChunkedStatus::more: return Step::need_more;
-        case http::ChunkedStatus::too_large: fail(c, 413, "request body too large"); break;
-        case http::ChunkedStatus::bad: fail(c, 400, "invalid chunked body"); break;
+        case http::ChunkedStatus::too_large:
+          fail(c, 413, "request body too large", bytes);
+          break;
+        case http::ChunkedStatus::bad: fail(c, 400, "invalid chunked body", bytes); break;
       }
       return Step::failed;
     }
@@ -399,9 +407,17 @@ LoopServer::Step LoopServer::advance(Connection& c, RequestProgress& p, char* ba
   return Step::failed;
 }
 
-void LoopServer::fail(Connection& c, int status, std::string_view reason) {
-  std::string body(reason);
-  body.push_back('\n');
+void LoopServer::fail(Connection& c, int status, std::string_view reason,
+                      std::string_view request) {
+  // A response to HEAD has no body (RFC 9112 §6.3), even an error's. The
+  // method is read off the raw bytes: the head may not have parsed.
+  std::size_t start = request.find_first_not_of("\r\n");
+  bool head_method = start != std::string_view::npos && request.substr(start, 5) == "HEAD ";
+  std::string body;
+  if (!head_method) {
+    body.assign(reason);
+    body.push_back('\n');
+  }
   http::append_simple_response(out_, status, body, date_.now(), options_.server_header,
                                /*keep_alive=*/false);
   c.close_after_write = true;
@@ -680,7 +696,7 @@ void LoopServer::on_connection_timer(io::TimerNode* node) {
     return;
   }
   if (c.phase == Phase::reading && c.input && !c.output) {
-    self->fail(c, 408, "request timeout");
+    self->fail(c, 408, "request timeout", c.input->bytes);
     self->flush(c);
     if (c.owner == self && !c.output) self->close_connection(c);
     return;

@@ -85,7 +85,8 @@ class LoopServer {
                std::size_t& request_end);
   void stash(Connection& c, const RequestProgress& p, const char* base, std::size_t size);
   void dispatch(Connection& c, const RequestProgress& p, const char* base);
-  void fail(Connection& c, int status, std::string_view reason);
+  // Answers a request that cannot be served and ends the connection.
+  void fail(Connection& c, int status, std::string_view reason, std::string_view request);
 
   // Response side.
   void write_response(Connection& c, const ResponseContext& ctx, const Response& response);
@@ -142,6 +143,7 @@ class LoopServer {
   ws::SharedDeflateContext shared_deflate_;  // for connections without context takeover
   std::string frame_scratch_;                // a compressed message being framed
   Connection* serving_ = nullptr;  // the connection whose bytes out_ holds
+  bool hangup_seen_ = false;       // the event being handled reported the peer's FIN
 };
 
 // Marks `c` as the connection the loop's output buffer is for, for the

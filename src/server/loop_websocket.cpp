@@ -60,7 +60,7 @@ void LoopServer::ws_readable(Connection& c) {
     if (n > 0) {
       ws_consume(c, read_buffer_.get(), std::size_t(n));
       if (c.generation != generation) return;
-      if (std::size_t(n) < kReadBufferSize) break;
+      if (std::size_t(n) < kReadBufferSize && !hangup_seen_) break;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
