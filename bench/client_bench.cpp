@@ -6,12 +6,12 @@
 //   httpkit-client-bench --url http://127.0.0.1:8080/ --idle 10000
 //       opens 10000 pooled connections, lets them idle and prints the
 //       process's RSS growth per idle pooled connection.
+#include <malloc.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <malloc.h>
 #include <thread>
 
 #include "httpkit/client.hpp"
@@ -23,7 +23,9 @@ using Clock = std::chrono::steady_clock;
 
 // Heap bytes in use: what the client itself keeps per connection, without
 // the allocator's free lists that RSS also counts.
-long heap_bytes() { return long(mallinfo2().uordblks); }
+long heap_bytes() {
+  return long(mallinfo2().uordblks);
+}
 
 long rss_bytes() {
   std::ifstream statm("/proc/self/statm");
@@ -42,7 +44,8 @@ struct Load {
   void fire() {
     client->request(opts, [this](ClientResponse r) {
       if (r.error || r.status != 200) {
-        if (errors.fetch_add(1) == 0) first_error = r.error ? r.error.message : std::to_string(r.status);
+        if (errors.fetch_add(1) == 0)
+          first_error = r.error ? r.error.message : std::to_string(r.status);
       }
       done.fetch_add(1, std::memory_order_relaxed);
       if (!stop.load(std::memory_order_relaxed)) fire();  // on the loop thread: no hop
@@ -59,7 +62,8 @@ int throughput(const std::string& url, int concurrency, double seconds, double w
   load.opts.url = url;
   load.opts.auto_decompress = false;
   load.opts.user_agent = "";
-  for (int i = 0; i < concurrency; ++i) load.fire();
+  for (int i = 0; i < concurrency; ++i)
+    load.fire();
   std::this_thread::sleep_for(std::chrono::duration<double>(warmup));
   uint64_t start_count = load.done.load();
   auto start = Clock::now();
@@ -89,9 +93,11 @@ int idle_memory(const std::string& url, int connections) {
   long heap_before = heap_bytes();
   std::vector<std::future<ClientResponse>> pending;
   // Many at once so each needs a connection of its own.
-  for (int i = 0; i < connections; ++i) pending.push_back(client.request(o));
+  for (int i = 0; i < connections; ++i)
+    pending.push_back(client.request(o));
   int errors = 0;
-  for (auto& f : pending) errors += f.get().error ? 1 : 0;
+  for (auto& f : pending)
+    errors += f.get().error ? 1 : 0;
   pending.clear();
   pending.shrink_to_fit();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -99,12 +105,12 @@ int idle_memory(const std::string& url, int connections) {
   long heap_after = heap_bytes();
   ClientStats s = client.stats();
   const double n = s.idle_connections ? double(s.idle_connections) : 1.0;
-  std::printf("idle pooled connections: %zu\n"
-              "heap in use per idle connection: %.0f bytes\n"
-              "rss growth per idle connection: %.0f bytes (includes freed request memory the "
-              "allocator keeps)\nerrors: %d\n",
-              s.idle_connections, double(heap_after - heap_before) / n,
-              double(after - before) / n, errors);
+  std::printf(
+      "idle pooled connections: %zu\n"
+      "heap in use per idle connection: %.0f bytes\n"
+      "rss growth per idle connection: %.0f bytes (includes freed request memory the "
+      "allocator keeps)\nerrors: %d\n",
+      s.idle_connections, double(heap_after - heap_before) / n, double(after - before) / n, errors);
   return errors ? 1 : 0;
 }
 

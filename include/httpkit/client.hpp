@@ -67,10 +67,11 @@ struct BasicAuth {
 // One part of a multipart/form-data body.
 struct MultipartPart {
   std::string name{};
-  std::string content{};       // the part's bytes, unless `file` is set
-  std::string file{};          // a path, read when request() is called (on the calling thread)
-  std::string filename{};      // Content-Disposition filename; defaults to the file's base name
-  std::string content_type{};  // defaults: text/plain for content, application/octet-stream for files
+  std::string content{};   // the part's bytes, unless `file` is set
+  std::string file{};      // a path, read when request() is called (on the calling thread)
+  std::string filename{};  // Content-Disposition filename; defaults to the file's base name
+  std::string
+      content_type{};  // defaults: text/plain for content, application/octet-stream for files
 
   static MultipartPart text(std::string name, std::string value) {
     return {std::move(name), std::move(value), {}, {}, {}};
@@ -83,7 +84,7 @@ struct MultipartPart {
 // TLS settings. They are part of the pool key: connections made under other
 // settings are never shared.
 struct TlsOptions {
-  bool insecure = false;  // skip certificate and host name checks (http-kit's :insecure?)
+  bool insecure = false;    // skip certificate and host name checks (http-kit's :insecure?)
   std::string ca_file{};    // PEM bundle to trust instead of the system store
   std::string ca_dir{};     // c_rehash'ed directory to trust instead of the system store
   std::string cert_file{};  // client certificate (PEM), for servers that ask for one
@@ -122,7 +123,7 @@ struct RequestOptions {
   milliseconds connect_timeout{60'000};
   milliseconds idle_timeout{60'000};
   std::optional<milliseconds> timeout{};  // when set, overrides both of the above
-  milliseconds total_timeout{0};        // deadline for the whole request, redirects included; 0 = none
+  milliseconds total_timeout{0};  // deadline for the whole request, redirects included; 0 = none
 
   // Keep-alive: how long the connection may idle in the pool after this
   // response. Zero or negative disables it (the request says Connection: close).
@@ -132,8 +133,8 @@ struct RequestOptions {
   int max_redirects = 10;
 
   BodyAs as = BodyAs::automatic;
-  StreamHandlers stream{};         // used when as == BodyAs::stream
-  bool auto_decompress = true;   // ask for and decode gzip / deflate
+  StreamHandlers stream{};        // used when as == BodyAs::stream
+  bool auto_decompress = true;    // ask for and decode gzip / deflate
   uint64_t max_body = 64u << 20;  // decoded body bytes accepted; 0 = no limit
 
   // "http://[user:pass@]host:port". http:// requests go to it in absolute
@@ -178,7 +179,7 @@ std::string_view to_string(TimeoutKind kind);
 struct ClientError {
   ErrorKind kind = ErrorKind::none;
   TimeoutKind timeout = TimeoutKind::none;
-  int sys_errno = 0;    // the errno behind a connect/reset error, if any
+  int sys_errno = 0;      // the errno behind a connect/reset error, if any
   std::string message{};  // one line: what failed, where, why
 
   explicit operator bool() const { return kind != ErrorKind::none; }
@@ -232,12 +233,12 @@ class HeaderList {
 
 class ClientResponse {
  public:
-  int status = 0;          // 0 when error is set
+  int status = 0;  // 0 when error is set
   HeaderList headers{};
-  std::string body{};        // empty when streamed
-  std::string url{};         // the final URL, after redirects
-  int redirects = 0;       // how many were followed
-  RequestOptions opts{};     // the options as given
+  std::string body{};     // empty when streamed
+  std::string url{};      // the final URL, after redirects
+  int redirects = 0;      // how many were followed
+  RequestOptions opts{};  // the options as given
   ClientError error{};
   Timing timing{};
 
@@ -310,12 +311,12 @@ class Client {
   // Blocks until the response (scripts, tests). Not on the client's loop thread.
   ClientResponse fetch(RequestOptions opts);
 
-#define HTTPKIT_CLIENT_SHORTHAND(name, verb)                                                     \
-  std::future<ClientResponse> name(std::string url, RequestOptions opts = {}) {                  \
-    return request(with(verb, std::move(url), std::move(opts)));                                 \
-  }                                                                                              \
-  RequestHandle name(std::string url, RequestOptions opts, ResponseCallback callback) {          \
-    return request(with(verb, std::move(url), std::move(opts)), std::move(callback));            \
+#define HTTPKIT_CLIENT_SHORTHAND(name, verb)                                            \
+  std::future<ClientResponse> name(std::string url, RequestOptions opts = {}) {         \
+    return request(with(verb, std::move(url), std::move(opts)));                        \
+  }                                                                                     \
+  RequestHandle name(std::string url, RequestOptions opts, ResponseCallback callback) { \
+    return request(with(verb, std::move(url), std::move(opts)), std::move(callback));   \
   }
   HTTPKIT_CLIENT_SHORTHAND(get, "GET")
   HTTPKIT_CLIENT_SHORTHAND(post, "POST")
@@ -330,7 +331,9 @@ class Client {
   std::shared_ptr<WebSocket> websocket(WebSocketOptions options, WebSocketHandlers handlers);
 
   ClientStats stats() const;
-  client_detail::ClientCore& core() { return *core_; }
+  client_detail::ClientCore& core() {
+    return *core_;
+  }
 
  private:
   static RequestOptions with(const char* method, std::string url, RequestOptions opts) {
@@ -354,3 +357,6 @@ inline ClientResponse fetch(std::string url) {
 }
 
 }  // namespace httpkit
+
+// The WebSocket client builds on the HTTP client; one include gives both.
+#include "httpkit/websocket_client.hpp"

@@ -14,8 +14,8 @@
 #include <mutex>
 #include <thread>
 
-#include "raw_server.hpp"
 #include "io/event_loop.hpp"
+#include "raw_server.hpp"
 #include "server/test_server.hpp"
 
 namespace httpkit {
@@ -25,7 +25,9 @@ using namespace std::chrono_literals;
 using test::RawServer;
 using test::TestServer;
 
-std::string base(uint16_t port) { return "http://127.0.0.1:" + std::to_string(port); }
+std::string base(uint16_t port) {
+  return "http://127.0.0.1:" + std::to_string(port);
+}
 
 // Echoes what it got: method, path, query, selected headers and the body.
 Response echo(const Request& req) {
@@ -165,8 +167,10 @@ TEST(Client, BackToBackRequestsQueueOnOneConnection) {
   TestServer server(routes, threaded());
   Client client(ClientConfig{.max_connections = 1});
   std::vector<std::future<ClientResponse>> futures;
-  for (int i = 0; i < 50; ++i) futures.push_back(client.get(base(server.port()) + "/echo"));
-  for (auto& f : futures) ASSERT_TRUE(f.get().ok());
+  for (int i = 0; i < 50; ++i)
+    futures.push_back(client.get(base(server.port()) + "/echo"));
+  for (auto& f : futures)
+    ASSERT_TRUE(f.get().ok());
   EXPECT_EQ(client.stats().connections_opened, 1u);
   EXPECT_EQ(client.stats().requests_reused, 49u);
 }
@@ -245,33 +249,34 @@ TEST(Client, StreamingWithBackpressure) {
   std::atomic<std::size_t> received{0};
   std::atomic<int> pauses{0};
   std::atomic<int> status{0};
+  std::atomic<bool> paused{false}, finished{false};
   std::promise<ClientResponse> done;
-  RequestHandle handle;
-  std::mutex m;
   RequestOptions o;
   o.url = base(server.port()) + "/big";
   o.as = BodyAs::stream;
   o.stream.on_headers = [&](const ClientResponse& head) { status = head.status; };
   o.stream.on_chunk = [&](std::string_view chunk) {
     EXPECT_LE(chunk.size(), 64u * 1024);
+    EXPECT_FALSE(paused.load()) << "a chunk came while paused";
     received += chunk.size();
     if (received > (std::size_t(pauses) + 1) * (1u << 20)) {
       ++pauses;
-      // Resume later, from another thread.
-      std::thread([&] {
-        std::this_thread::sleep_for(20ms);
-        std::lock_guard lock(m);
-        handle.resume();
-      }).detach();
+      paused = true;
       return false;
     }
     return true;
   };
-  {
-    std::lock_guard lock(m);
-    handle = client.request(o, [&](ClientResponse r) { done.set_value(std::move(r)); });
-  }
+  RequestHandle handle = client.request(o, [&](ClientResponse r) { done.set_value(std::move(r)); });
+  // Resumes each pause a little later, from another thread.
+  std::thread resumer([&] {
+    while (!finished) {
+      std::this_thread::sleep_for(20ms);
+      if (paused.exchange(false)) handle.resume();
+    }
+  });
   ClientResponse r = done.get_future().get();
+  finished = true;
+  resumer.join();
   ASSERT_TRUE(r.ok()) << r.error.message;
   EXPECT_EQ(status.load(), 200);
   EXPECT_TRUE(r.body.empty());
@@ -311,12 +316,14 @@ TEST(Client, Ipv6Literal) {
 TEST(Client, ResolvesNamesOffTheLoop) {
   TestServer server(routes, threaded());
   Client client;
-  ClientResponse r = client.get("http://localhost:" + std::to_string(server.port()) + "/echo").get();
+  ClientResponse r =
+      client.get("http://localhost:" + std::to_string(server.port()) + "/echo").get();
   ASSERT_TRUE(r.ok()) << r.error.message;
   EXPECT_NE(r.body.find("host: localhost:"), std::string::npos);
   Client fixed(ClientConfig{.resolve = {{"service.test", "127.0.0.1"}}});
-  EXPECT_EQ(fixed.get("http://service.test:" + std::to_string(server.port()) + "/echo").get().status,
-            200);
+  EXPECT_EQ(
+      fixed.get("http://service.test:" + std::to_string(server.port()) + "/echo").get().status,
+      200);
 }
 
 // ------------------------------------------------------------------ errors
@@ -412,7 +419,8 @@ TEST(ClientErrors, TotalTimeout) {
   RawServer server([](int fd, int) {
     test::read_request(fd);
     test::write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
-    for (int i = 0; i < 30 && test::write_all(fd, "x"); ++i) std::this_thread::sleep_for(50ms);
+    for (int i = 0; i < 30 && test::write_all(fd, "x"); ++i)
+      std::this_thread::sleep_for(50ms);
   });
   Client client;
   ClientResponse r =
@@ -439,12 +447,12 @@ TEST(ClientErrors, ConnectTimeout) {
   }
   std::this_thread::sleep_for(50ms);
   Client client;
-  ClientResponse r =
-      client.get(base(ntohs(a.sin_port)) + "/", {.connect_timeout = 300ms}).get();
+  ClientResponse r = client.get(base(ntohs(a.sin_port)) + "/", {.connect_timeout = 300ms}).get();
   EXPECT_EQ(r.error.kind, ErrorKind::timeout) << r.error.message;
   EXPECT_EQ(r.error.timeout, TimeoutKind::connect);
   EXPECT_NE(r.error.message.find("in TCP connect"), std::string::npos) << r.error.message;
-  for (int f : fillers) close(f);
+  for (int f : fillers)
+    close(f);
   close(fd);
 }
 
@@ -505,10 +513,9 @@ TEST(ClientErrors, ChunkedGzipFromARawServer) {
   RawServer server([](int fd, int) {
     std::string req = test::read_request(fd);
     // gzip of "hello world\n", sent in two chunks.
-    const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03,
-                                0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x28, 0xcf, 0x2f, 0xca,
-                                0x49, 0xe1, 0x02, 0x00, 0x2d, 0x3b, 0x08, 0xaf, 0x0c, 0x00,
-                                0x00, 0x00};
+    const unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb,
+                                0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x28, 0xcf, 0x2f, 0xca, 0x49, 0xe1,
+                                0x02, 0x00, 0x2d, 0x3b, 0x08, 0xaf, 0x0c, 0x00, 0x00, 0x00};
     std::string body(reinterpret_cast<const char*>(gz), sizeof gz);
     std::string out =
         "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -538,7 +545,8 @@ TEST(Client, RunsOnAnExternalLoop) {
     });
   }
   auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (done < 5 && std::chrono::steady_clock::now() < deadline) loop.run_once(50);
+  while (done < 5 && std::chrono::steady_clock::now() < deadline)
+    loop.run_once(50);
   EXPECT_EQ(done, 5);
   client.reset();
 }

@@ -67,7 +67,10 @@ TEST(Encoder, UserHeadersOverrideAndFramingIsOurs) {
   o.url = "http://h/";
   o.body = "xyz";
   o.user_agent = "";
-  o.headers = {{"Host", "other"}, {"Content-Length", "99"}, {"X-A", "1"}, {"X-A", "2"},
+  o.headers = {{"Host", "other"},
+               {"Content-Length", "99"},
+               {"X-A", "1"},
+               {"X-A", "2"},
                {"Accept-Encoding", "identity"}};
   std::string head = head_for(o);
   EXPECT_EQ(head,

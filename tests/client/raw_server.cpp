@@ -42,11 +42,14 @@ RawServer::~RawServer() {
     std::lock_guard lock(mutex_);
     workers.swap(workers_);
   }
-  for (auto& t : workers) t.join();
+  for (auto& t : workers)
+    t.join();
   close(listen_fd_);
 }
 
-void RawServer::stop() { stopping_ = true; }
+void RawServer::stop() {
+  stopping_ = true;
+}
 
 void RawServer::accept_loop() {
   while (!stopping_) {
@@ -72,7 +75,8 @@ std::string read_request(int fd, int timeout_ms) {
     if (end != std::string::npos && need == std::string::npos) {
       need = end + 4;
       std::string head = data.substr(0, end);
-      for (auto& ch : head) ch = char(tolower(ch));
+      for (auto& ch : head)
+        ch = char(tolower(ch));
       std::size_t cl = head.find("content-length:");
       if (cl != std::string::npos) need += std::stoul(head.substr(cl + 15));
     }

@@ -172,9 +172,10 @@ TEST(Reader, HeadLimit) {
 
 TEST(Reader, GzipAndDeflateBodies) {
   std::string text;
-  for (int i = 0; i < 20000; ++i) text += "line " + std::to_string(i) + "\n";
-  for (auto [coding, bits] : {std::pair{"gzip", 31}, std::pair{"deflate", 15},
-                              std::pair{"deflate", -15}}) {
+  for (int i = 0; i < 20000; ++i)
+    text += "line " + std::to_string(i) + "\n";
+  for (auto [coding, bits] :
+       {std::pair{"gzip", 31}, std::pair{"deflate", 15}, std::pair{"deflate", -15}}) {
     std::string z = compress(text, bits);
     std::string msg = std::string("HTTP/1.1 200 OK\r\nContent-Encoding: ") + coding +
                       "\r\nContent-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z;
@@ -192,8 +193,9 @@ TEST(Reader, CorruptGzipIsProtocolError) {
   std::string z = compress("hello hello hello", 31);
   z[12] ^= 0x55;
   z[13] ^= 0x55;
-  std::string msg = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " +
-                    std::to_string(z.size()) + "\r\n\r\n" + z;
+  std::string msg =
+      "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + std::to_string(z.size()) +
+      "\r\n\r\n" + z;
   ResponseReader r = started();
   Collect sink;
   auto res = r.feed(msg.data(), msg.size(), sink);
@@ -206,8 +208,9 @@ TEST(Reader, DecompressionPausesInBoundedPieces) {
   // all at once.
   std::string text(8u << 20, '\0');
   std::string z = compress(text, 31);
-  std::string msg = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " +
-                    std::to_string(z.size()) + "\r\n\r\n" + z;
+  std::string msg =
+      "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + std::to_string(z.size()) +
+      "\r\n\r\n" + z;
   ResponseReader r = started();
   Collect sink;
   sink.pause_after = 1;

@@ -101,8 +101,7 @@ TEST(Redirect, MethodRules) {
   EXPECT_EQ(next_hop(302, std::nullopt, "GET", here, true, 0, 10).action,
             RedirectStep::Action::none);
   EXPECT_EQ(next_hop(302, "/y", "GET", here, false, 0, 10).action, RedirectStep::Action::none);
-  EXPECT_EQ(next_hop(302, "/y", "GET", here, true, 10, 10).action,
-            RedirectStep::Action::too_many);
+  EXPECT_EQ(next_hop(302, "/y", "GET", here, true, 10, 10).action, RedirectStep::Action::too_many);
   EXPECT_EQ(next_hop(302, "ftp://x/", "GET", here, true, 0, 10).action,
             RedirectStep::Action::bad_location);
 }

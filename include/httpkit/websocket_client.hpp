@@ -1,0 +1,79 @@
+// The WebSocket client: the same Channel-like surface as the server side
+// (send, close, on_receive, on_close, ping), over the client's connections
+// (TLS, proxy CONNECT tunnel, DNS, timeouts all as for HTTP requests).
+//
+//   auto ws = client.websocket({.url = "wss://example.com/chat"},
+//       {.on_open = [](httpkit::WebSocket& ws) { ws.send("hello"); },
+//        .on_receive = [](httpkit::WebSocket&, std::string_view m, bool) { ... },
+//        .on_close = [](httpkit::WebSocket&, uint16_t code, std::string_view) { ... }});
+//
+// Frames are masked with fresh keys from OpenSSL's CSPRNG (RFC 6455 §5.3);
+// permessage-deflate is offered unless turned off. Handlers run on the
+// client's loop; WebSocket's methods are safe from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "httpkit/client.hpp"
+
+namespace httpkit {
+
+namespace client_detail {
+class WsSession;
+}
+
+class WebSocket;
+
+struct WebSocketHandlers {
+  std::function<void(WebSocket&)> on_open{};
+  std::function<void(WebSocket&, std::string_view message, bool binary)> on_receive{};
+  // After the automatic pong.
+  std::function<void(WebSocket&, std::string_view payload)> on_ping{};
+  // Once, last: the peer's close code (1005 if none), 1006 when the
+  // connection ended without a close frame, or the code we failed it with.
+  std::function<void(WebSocket&, uint16_t code, std::string_view reason)> on_close{};
+  // The connection or the handshake failed; on_close follows with 1006.
+  std::function<void(const ClientError& error)> on_error{};
+};
+
+struct WebSocketOptions {
+  std::string url{};  // ws:// or wss:// (http:// and https:// are taken as the same)
+  std::vector<Header> headers{};
+  std::vector<std::string> subprotocols{};
+  bool permessage_deflate = true;
+  std::size_t max_message = 4u << 20;       // a bigger message closes with 1009
+  std::size_t max_send_buffer = 16u << 20;  // send() returns false past this many unsent bytes
+  milliseconds connect_timeout{60'000};     // connection and handshake
+  milliseconds close_timeout{5'000};        // wait for the peer's close frame
+  std::string proxy_url{};
+  TlsOptions tls{};
+};
+
+class WebSocket {
+ public:
+  WebSocket();
+  // Queue a message. False when the socket is closing/closed or the send
+  // buffer is full.
+  bool send(std::string data, bool binary = false);
+  bool ping(std::string payload = {});
+  // Starts the closing handshake (idempotent).
+  void close(uint16_t code = 1000, std::string reason = {});
+  bool is_open() const;
+  // What the handshake agreed.
+  std::string subprotocol() const;
+  bool deflate() const;
+
+ private:
+  friend class client_detail::WsSession;
+  friend class Client;
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace httpkit
