@@ -1,6 +1,7 @@
 #include "http/field_rules.hpp"
 
 #include "http/char_class.hpp"
+#include "http/list_elements.hpp"
 
 namespace httpkit::http {
 namespace {
@@ -11,25 +12,6 @@ constexpr Fault bad(std::string_view detail) {
   return {ParseError::bad_request, detail};
 }
 
-// Walks a comma-separated list (RFC 9110 §5.6.1): elements are trimmed of
-// whitespace and empty elements are skipped, as recipients must.
-class ListElements {
- public:
-  explicit ListElements(std::string_view list) : rest_(list) {}
-
-  bool next(std::string_view& element) {
-    while (!rest_.empty()) {
-      const std::size_t comma = rest_.find(',');
-      element = ascii::trim_ows(rest_.substr(0, comma));
-      rest_ = comma == std::string_view::npos ? std::string_view{} : rest_.substr(comma + 1);
-      if (!element.empty()) return true;
-    }
-    return false;
-  }
-
- private:
-  std::string_view rest_;
-};
 
 }  // namespace
 

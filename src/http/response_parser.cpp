@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "http/char_class.hpp"
+#include "http/list_elements.hpp"
 
 namespace httpkit::http {
 namespace {
@@ -24,24 +25,6 @@ constexpr Fault bad_framing(std::string_view detail) {
   return {ResponseError::bad_framing, detail};
 }
 
-// Walks a comma-separated list (RFC 9110 §5.6.1), skipping empty elements.
-class ListElements {
- public:
-  explicit ListElements(std::string_view list) : rest_(list) {}
-
-  bool next(std::string_view& element) {
-    while (!rest_.empty()) {
-      const std::size_t comma = rest_.find(',');
-      element = ascii::trim_ows(rest_.substr(0, comma));
-      rest_ = comma == std::string_view::npos ? std::string_view{} : rest_.substr(comma + 1);
-      if (!element.empty()) return true;
-    }
-    return false;
-  }
-
- private:
-  std::string_view rest_;
-};
 
 // What the fields of a response head mean for its framing and connection
 // (RFC 9112 §6, §9.3; RFC 9110 §7.6.1, §7.8, §8.6).
