@@ -12,13 +12,20 @@
 # Only user-space memory is measured; kernel socket memory is the same for
 # every server (see shared/MACHINE.md).
 #
+# --websocket measures httpkit's idle WebSocket connections instead, twice:
+# plain, and with permessage-deflate negotiated (client_no_context_takeover
+# and server_no_context_takeover offered). Each connection upgrades on /ws
+# (the 101 and its Sec-WebSocket-Accept checked), echoes one masked text
+# message (the echo checked), and is then held idle. There is no nginx row:
+# nginx has no WebSocket endpoint of its own to compare with.
+#
 # One process may hold < 20000 descriptors here (ulimit -n 20000), so the
 # client is several forked /usr/bin/python3 processes (--clients), each with
 # its own source address 127.0.0.(10+i).
 #
 # Usage: bench/memory.sh [--connections N] [--warmup W] [--clients K]
 #                        [--settle S] [--server httpkit|nginx|both]
-#                        [--server-args "ARGS"] [--bin-dir DIR]
+#                        [--server-args "ARGS"] [--bin-dir DIR] [--websocket]
 #   defaults: 20000 connections, 2000 warm-up, 4 clients, 3 s settle, both
 #   servers, httpkit args "--threads 2", plus "--processes K" when the
 #   connections do not fit one process (K = ceil(connections / 16000): a
@@ -31,6 +38,8 @@ case "${1:-}" in -h|--help) sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit 0
 exec /usr/bin/python3 - "$REPO_ROOT" "$@" <<'PYEOF'
 import argparse
 import atexit
+import base64
+import hashlib
 import errno
 import os
 import random
@@ -43,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 REPO_ROOT = sys.argv[1]
 p = argparse.ArgumentParser(prog="bench/memory.sh")
@@ -53,6 +63,8 @@ p.add_argument("--settle", type=float, default=3.0)
 p.add_argument("--server", choices=["httpkit", "nginx", "both"], default="both")
 p.add_argument("--server-args", default=None)
 p.add_argument("--bin-dir", default=os.environ.get("HTTPKIT_BIN_DIR", "build/bin"))
+p.add_argument("--websocket", action="store_true",
+               help="idle WebSocket connections to httpkit, without and with permessage-deflate")
 args = p.parse_args(sys.argv[2:])
 if not 0 <= args.warmup < args.connections:
     sys.exit("--warmup must be smaller than --connections")
@@ -189,17 +201,36 @@ def tree_rss(root):
 
 # ---------------------------------------------------------------- clients
 
-def client_main(idx, port, cmd_r, rep_w):
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+WS_MESSAGE = b"hello, idle websocket"
+
+
+def upgrade_request(deflate):
+    """A WebSocket upgrade with a fresh key, and the Sec-WebSocket-Accept it must get."""
+    key = base64.b64encode(os.urandom(16))
+    accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+    offer = (b"Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; "
+             b"server_no_context_takeover\r\n" if deflate else b"")
+    return (b"GET /ws HTTP/1.1\r\nHost: mem\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: " + key + b"\r\nSec-WebSocket-Version: 13\r\n" + offer + b"\r\n"), accept
+
+
+def masked_text_frame(payload):
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x81, 0x80 | len(payload)]) + mask + body
+
+
+def client_main(idx, port, mode, cmd_r, rep_w):
     """One client process: obeys 'open N', 'check' and 'exit' lines from the parent."""
     src = f"127.0.0.{10 + idx}"
     held = []
     cmds = os.fdopen(cmd_r, "r")
     reply = os.fdopen(rep_w, "w", buffering=1)
-    request = b"GET / HTTP/1.1\r\nHost: mem\r\n\r\n"
     for line in cmds:
         word = line.split()
         if word[0] == "open":
-            ok, failed, reasons = open_connections(int(word[1]), src, port, request, held)
+            ok, failed, reasons = open_connections(int(word[1]), src, port, mode, held)
             reply.write(f"{ok} {failed} {';'.join(sorted(reasons))[:300]}\n")
         elif word[0] == "check":
             still = 0
@@ -218,10 +249,55 @@ def client_main(idx, port, cmd_r, rep_w):
     os._exit(0)
 
 
-def open_connections(count, src, port, request, held, in_flight=200, deadline_s=180):
-    """Open count connections, one GET each, read each full response; keep them."""
+def ws_step(s, buf, st, deflate):
+    """Advances one WebSocket connection: None while incomplete, True when it
+    is upgraded and has echoed, or a string saying what was wrong."""
+    if st["phase"] == "head":
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        head = buf[:end].decode("latin-1").lower()
+        if not head.startswith("http/1.1 101 "):
+            return f"no 101: {buf[:30]!r}"
+        if f"sec-websocket-accept: {st['accept'].decode().lower()}" not in head:
+            return "wrong Sec-WebSocket-Accept"
+        if deflate and "permessage-deflate" not in head:
+            return "permessage-deflate not agreed"
+        if not deflate and "sec-websocket-extensions" in head:
+            return "an extension agreed that was not offered"
+        s.send(masked_text_frame(WS_MESSAGE))
+        st["phase"] = "echo"
+        st["buf"] = buf[end + 4:]
+        return ws_step(s, b"", st, deflate)
+    frame = st["buf"] + buf
+    st["buf"] = frame
+    if len(frame) < 2:
+        return None
+    opcode, length = frame[0] & 0x0F, frame[1] & 0x7F
+    if opcode != 1 or frame[1] & 0x80 or length > 125:
+        return f"unexpected echo frame {frame[:4]!r}"
+    if len(frame) < 2 + length:
+        return None
+    if len(frame) > 2 + length:
+        return "bytes after the echo"
+    compressed = bool(frame[0] & 0x40)
+    if compressed and not deflate:
+        return "compressed echo without deflate"
+    payload = frame[2:]
+    if compressed:
+        payload = zlib.decompressobj(-15).decompress(payload + b"\x00\x00\xff\xff")
+    return True if payload == WS_MESSAGE else f"wrong echo {payload[:30]!r}"
+
+
+def open_connections(count, src, port, mode, held, in_flight=200, deadline_s=180):
+    """Open count connections, one exchange each (a GET, or a WebSocket
+    upgrade and one echo), checking each answer whole; keep them."""
+    websocket = mode != "http"
+    deflate = mode == "ws-deflate"
+    request = b"GET / HTTP/1.1\r\nHost: mem\r\n\r\n"
     sel = selectors.DefaultSelector()
     state = {}
+    ws_state = {}
     ok = failed = started_n = 0
     reasons = set()
     deadline = time.monotonic() + deadline_s
@@ -256,6 +332,8 @@ def open_connections(count, src, port, request, held, in_flight=200, deadline_s=
                 continue
             state[s] = b""
             sel.register(s, selectors.EVENT_WRITE)
+            if websocket:
+                ws_state[s] = {"phase": "head"}
         for key, ev in sel.select(timeout=1.0):
             s = key.fileobj
             if ev & selectors.EVENT_WRITE:
@@ -263,7 +341,11 @@ def open_connections(count, src, port, request, held, in_flight=200, deadline_s=
                 if err:
                     fail(s, f"connect: {os.strerror(err)}")
                     continue
-                s.send(request)  # tiny: fits the empty send buffer
+                if websocket:
+                    upgrade, ws_state[s]["accept"] = upgrade_request(deflate)
+                    s.send(upgrade)  # small: fits the empty send buffer
+                else:
+                    s.send(request)
                 sel.modify(s, selectors.EVENT_READ)
                 continue
             try:
@@ -273,6 +355,22 @@ def open_connections(count, src, port, request, held, in_flight=200, deadline_s=
                 continue
             if not data:
                 fail(s, "closed before a full response")
+                continue
+            if websocket:
+                verdict = ws_step(s, state[s] + data, ws_state[s], deflate)
+                if verdict is None:
+                    state[s] = b"" if ws_state[s]["phase"] == "echo" else state[s] + data
+                    continue
+                sel.unregister(s)
+                state.pop(s)
+                ws_state.pop(s)
+                if verdict is True:
+                    ok += 1
+                    held.append(s)
+                else:
+                    failed += 1
+                    reasons.add(verdict)
+                    s.close()
                 continue
             buf = state[s] + data
             state[s] = buf
@@ -301,7 +399,7 @@ def open_connections(count, src, port, request, held, in_flight=200, deadline_s=
 
 
 class Clients:
-    def __init__(self, n, port):
+    def __init__(self, n, port, mode):
         self.procs = []
         for i in range(n):
             cmd_r, cmd_w = os.pipe()
@@ -311,7 +409,7 @@ class Clients:
                 try:
                     os.close(cmd_w)
                     os.close(rep_r)
-                    client_main(i, port, cmd_r, rep_w)
+                    client_main(i, port, mode, cmd_r, rep_w)
                 finally:
                     os._exit(1)
             os.close(cmd_r)
@@ -348,22 +446,24 @@ class Clients:
 
 # ---------------------------------------------------------------- measuring
 
-def measure(name):
-    proc, port = start_httpkit() if name == "httpkit" else start_nginx()
+def measure(name, mode="http"):
+    """One row: `name` is the server, `mode` http, ws or ws-deflate."""
+    proc, port = start_httpkit() if name.startswith("httpkit") else start_nginx()
     print(f"[{name}] pid {proc.pid} on 127.0.0.1:{port}", flush=True)
     time.sleep(0.5)
     rss0, procs = tree_rss(proc.pid)
-    clients = Clients(args.clients, port)
+    clients = Clients(args.clients, port, mode)
+    done_what = "upgraded and echoed" if mode != "http" else "with a full 200"
     try:
         t = time.monotonic()
         ok1, failed1, why1 = clients.open(args.warmup)
-        print(f"[{name}] warm-up: {ok1} connections with a full 200, {failed1} failed "
+        print(f"[{name}] warm-up: {ok1} connections {done_what}, {failed1} failed "
               f"({time.monotonic() - t:.1f}s)", flush=True)
         time.sleep(args.settle)
         rss1, _ = tree_rss(proc.pid)
         t = time.monotonic()
         ok2, failed2, why2 = clients.open(args.connections - args.warmup)
-        print(f"[{name}] +{ok2} connections with a full 200, {failed2} failed "
+        print(f"[{name}] +{ok2} connections {done_what}, {failed2} failed "
               f"({time.monotonic() - t:.1f}s)", flush=True)
         time.sleep(args.settle)
         rss2, procs = tree_rss(proc.pid)
@@ -392,22 +492,26 @@ def mib(b):
 
 
 def main():
-    names = ["httpkit", "nginx"] if args.server == "both" else [args.server]
-    print(f"memory: {args.connections} keep-alive connections ({args.warmup} warm-up), "
+    if args.websocket:
+        rows = [("httpkit ws", "ws"), ("httpkit ws+deflate", "ws-deflate")]
+    else:
+        rows = [(n, "http") for n in (["httpkit", "nginx"] if args.server == "both" else [args.server])]
+    kind = "idle WebSocket" if args.websocket else "keep-alive"
+    print(f"memory: {args.connections} {kind} connections ({args.warmup} warm-up), "
           f"{args.clients} client processes, settle {args.settle}s", flush=True)
-    if "httpkit" in names:
+    if any(n.startswith("httpkit") for n, _ in rows):
         print(f"httpkit-server args: {args.server_args}", flush=True)
-    results = [measure(n) for n in names]
+    results = [measure(n, mode) for n, mode in rows]
     print()
-    print(f"{'server':8} | {'procs':>5} | {'RSS idle':>10} | {'RSS warm':>10} | {'RSS held':>10} | "
+    print(f"{'server':18} | {'procs':>5} | {'RSS idle':>10} | {'RSS warm':>10} | {'RSS held':>10} | "
           f"{'held open':>11} | {'bytes/conn':>10}")
-    print("-" * 85)
+    print("-" * 95)
     for r in results:
-        print(f"{r['name']:8} | {r['procs']:>5} | {mib(r['rss0']):>10} | {mib(r['rss1']):>10} | "
+        print(f"{r['name']:18} | {r['procs']:>5} | {mib(r['rss0']):>10} | {mib(r['rss1']):>10} | "
               f"{mib(r['rss2']):>10} | {r['held']:>5}/{args.connections:<5} | {r['per_conn']:>10.0f}")
     print(f"(bytes/conn = (RSS held - RSS warm) / the {args.connections - args.warmup} connections opened "
           f"after the warm-up; RSS summed over all server processes)")
-    if len(results) == 2 and results[1]["per_conn"] > 0:
+    if not args.websocket and len(results) == 2 and results[1]["per_conn"] > 0:
         print(f"httpkit/nginx per-connection ratio: {results[0]['per_conn'] / results[1]['per_conn']:.2f}")
     bad = [f"{r['name']}: {p}" for r in results for p in r["problems"]]
     for b in bad:

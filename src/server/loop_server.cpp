@@ -432,7 +432,7 @@ void LoopServer::dispatch(Connection& c, const RequestProgress& p, const char* b
   parsed_head_base_ = nullptr;
   Request request =
       RequestBuilder::from_head(head, {base + p.head_length, p.body_end - p.head_length}, c.fd);
-  ResponseContext ctx{head.version_minor, head.keep_alive && !draining_, head.method == "HEAD"};
+  ResponseContext ctx{uint8_t(head.version_minor), head.keep_alive && !draining_, head.method == "HEAD"};
 
   if (!shared_.pool) {
     try {

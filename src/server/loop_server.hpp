@@ -2,6 +2,7 @@
 // connections, and the request/response cycle on each of them.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -16,9 +17,9 @@
 #include "io/event_loop.hpp"
 #include "io/scheduled_tasks.hpp"
 #include "server/connection.hpp"
-#include "server/server_channel.hpp"
 #include "server/connection_table.hpp"
 #include "server/handler_pool.hpp"
+#include "server/server_channel.hpp"
 
 namespace httpkit::server {
 
@@ -30,8 +31,8 @@ struct SharedState {
   std::unique_ptr<HandlerPool> pool;  // null: handlers run inline
   http::ParseLimits parse_limits;
   http::ChunkedLimits chunked_limits;
-  std::size_t max_connections;                // this process, all loops together
-  std::atomic<std::size_t> connections{0};    // open in this process
+  std::size_t max_connections;               // this process, all loops together
+  std::atomic<std::size_t> connections{0};   // open in this process
   std::atomic<std::size_t> queued_total{0};  // bytes queued by all channels
 
   SharedState(Handler h, const ServerOptions& o, std::size_t process_limit);
@@ -114,10 +115,12 @@ class LoopServer {
   void ws_close(Connection& c, ServerChannel& ch, uint16_t code, std::string_view reason);
   void ws_timer_fired(Connection& c);
   void arm_ws_timer(Connection& c);
+  // A new connection's deflate context: the loop's shared one for its
+  // window sizes when no context takeover was agreed, else its own.
+  ws::DeflateContext* deflate_context(const ws::DeflateParams& params);
 
   bool busy(const Connection& c) const {
-    return c.phase == Phase::busy || c.phase == Phase::websocket || c.output ||
-           c.close_after_write;
+    return c.phase == Phase::busy || c.phase == Phase::websocket || c.output || c.close_after_write;
   }
 
   SharedState& shared_;
@@ -141,7 +144,9 @@ class LoopServer {
   http::HttpDate date_;
   io::ScheduledTasks tasks_{loop_};
   ws::SharedDeflateContext shared_deflate_;  // for connections without context takeover
-  std::string frame_scratch_;                // a compressed message being framed
+  // ...and the contexts that use it, one per (server, client) window bits 8..15.
+  std::array<std::unique_ptr<ws::DeflateContext>, 64> stateless_deflate_;
+  std::string frame_scratch_;      // a compressed message being framed
   Connection* serving_ = nullptr;  // the connection whose bytes out_ holds
   bool hangup_seen_ = false;       // the event being handled reported the peer's FIN
 };

@@ -3,6 +3,7 @@
 // deadlines.
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "server/loop_server.hpp"
@@ -12,7 +13,9 @@
 namespace httpkit::server {
 namespace {
 
-uint64_t ms(std::chrono::milliseconds d) { return uint64_t(d.count()); }
+uint64_t ms(std::chrono::milliseconds d) {
+  return uint64_t(d.count());
+}
 
 }  // namespace
 
@@ -38,10 +41,8 @@ void LoopServer::start_websocket(Connection& c, const ResponseContext&, const Ch
 
   auto channel = std::make_shared<ServerChannel>(*this, c, body.handlers, ResponseContext{}, true);
   channel->self_ = channel;
-  channel->last_activity_ms_ = loop_.now_ms();
-  if (body.websocket->deflate)
-    channel->deflate_ = std::make_unique<ws::DeflateContext>(*body.websocket->deflate,
-                                                             ws::Role::server, shared_deflate_);
+  channel->last_activity_ms_ = uint32_t(loop_.now_ms());
+  if (body.websocket->deflate) channel->deflate_.set(deflate_context(*body.websocket->deflate));
   c.channel = channel.get();
   c.phase = Phase::websocket;
   c.in_body = false;
@@ -66,8 +67,8 @@ void LoopServer::ws_readable(Connection& c) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     // EOF or a reset: after our close frame that is the expected end.
-    CloseStatus why = c.channel && c.channel->close_sent_ ? CloseStatus::normal
-                                                          : CloseStatus::client_close;
+    CloseStatus why =
+        c.channel && c.channel->close_sent_ ? CloseStatus::normal : CloseStatus::client_close;
     flush(c);
     if (c.generation == generation) close_connection(c, why);
     return;
@@ -79,10 +80,10 @@ void LoopServer::ws_readable(Connection& c) {
 void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
   ServerChannel& ch = *c.channel;
   const uint32_t generation = c.generation;
-  ch.last_activity_ms_ = loop_.now_ms();
+  ch.last_activity_ms_ = uint32_t(loop_.now_ms());
   // An assembler lives on the heap only while a frame is half-read; the
   // common read of whole frames uses one on the stack.
-  ws::AssemblerOptions rules{ws::Role::server, ch.deflate_ != nullptr, options_.max_ws};
+  ws::AssemblerOptions rules{ws::Role::server, bool(ch.deflate_), options_.max_ws};
   ws::MessageAssembler local(rules);
   ws::MessageAssembler& assembler = ch.assembler_ ? *ch.assembler_ : local;
   auto self = ch.shared_from_this();  // handlers may close the connection
@@ -94,7 +95,9 @@ void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
     data += e.consumed;
     size -= e.consumed;
     switch (e.kind) {
-      case ws::EventKind::need_more: done = true; break;
+      case ws::EventKind::need_more:
+        done = true;
+        break;
       case ws::EventKind::text:
       case ws::EventKind::binary:
         if (handlers.on_receive && !ch.close_sent_)
@@ -108,7 +111,9 @@ void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
           if (c.generation == generation && handlers.on_ping) handlers.on_ping(self, e.payload);
         }
         break;
-      case ws::EventKind::pong: ch.awaiting_pong_ = false; break;
+      case ws::EventKind::pong:
+        ch.awaiting_pong_ = false;
+        break;
       case ws::EventKind::close: {
         // Answer a close with the same code (RFC 6455 §5.5.1), then hang up.
         CloseStatus why = close_status_of(e.code);
@@ -179,14 +184,18 @@ void LoopServer::ws_apply(Connection& c, ServerChannel& ch, ServerChannel::Outgo
       ws::append_ping_frame(out_, out.data);
       return;
     }
-    case Op::close: ws_close(c, ch, out.code, out.data); return;
-    case Op::abort: return;  // handled by channel_apply
+    case Op::close:
+      ws_close(c, ch, out.code, out.data);
+      return;
+    case Op::abort:
+      return;  // handled by channel_apply
   }
 }
 
 // Sends our close frame; the connection ends when the peer answers, or at
 // the close deadline.
-void LoopServer::ws_close(Connection& c, ServerChannel& ch, uint16_t code, std::string_view reason) {
+void LoopServer::ws_close(Connection& c, ServerChannel& ch, uint16_t code,
+                          std::string_view reason) {
   if (ch.close_sent_) return;
   ch.close_sent_ = true;
   ch.close_reason_ = close_status_of(code);
@@ -194,21 +203,32 @@ void LoopServer::ws_close(Connection& c, ServerChannel& ch, uint16_t code, std::
   std::string frame;
   ws::append_close_frame(frame, code, reason);
   emit(c, frame);
-  if (c.channel == &ch)
-    loop_.timers().arm(c.timer, loop_.now_ms(), ms(options_.ws_close_timeout));
+  if (c.channel == &ch) loop_.timers().arm(c.timer, loop_.now_ms(), ms(options_.ws_close_timeout));
+}
+
+ws::DeflateContext* LoopServer::deflate_context(const ws::DeflateParams& params) {
+  auto context = std::make_unique<ws::DeflateContext>(params, ws::Role::server, shared_deflate_);
+  if (context->keeps_context()) return context.release();  // the channel owns it
+  const auto index = [](uint8_t bits) { return std::clamp<int>(bits, 8, 15) - 8; };
+  auto& slot = stateless_deflate_[index(params.server_max_window_bits) * 8 +
+                                  index(params.client_max_window_bits)];
+  if (!slot) slot = std::move(context);
+  return slot.get();
 }
 
 void LoopServer::arm_ws_timer(Connection& c) {
   ServerChannel& ch = *c.channel;
   const uint64_t now = loop_.now_ms();
   uint64_t due = UINT64_MAX;
-  if (ch.close_sent_) due = now + ms(options_.ws_close_timeout);
-  else if (ch.awaiting_pong_) due = now + ms(options_.ws_pong_timeout);
+  if (ch.close_sent_)
+    due = now + ms(options_.ws_close_timeout);
+  else if (ch.awaiting_pong_)
+    due = now + ms(options_.ws_pong_timeout);
   else {
     if (options_.ws_ping_interval.count() > 0)
-      due = std::min(due, ch.last_activity_ms_ + ms(options_.ws_ping_interval));
+      due = std::min(due, now - ch.idle_ms(now) + ms(options_.ws_ping_interval));
     if (options_.ws_idle_timeout.count() > 0)
-      due = std::min(due, ch.last_activity_ms_ + ms(options_.ws_idle_timeout));
+      due = std::min(due, now - ch.idle_ms(now) + ms(options_.ws_idle_timeout));
   }
   if (due == UINT64_MAX) {
     loop_.timers().cancel(c.timer);
@@ -229,7 +249,7 @@ void LoopServer::ws_timer_fired(Connection& c) {
     close_connection(c, CloseStatus::going_away);
     return;
   }
-  const uint64_t idle = now - ch.last_activity_ms_;
+  const uint64_t idle = ch.idle_ms(now);
   if (options_.ws_idle_timeout.count() > 0 && idle >= ms(options_.ws_idle_timeout)) {
     ws_close(c, ch, 1001, "idle timeout");
     flush(c);

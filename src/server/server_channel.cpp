@@ -8,9 +8,9 @@ ServerChannel::ServerChannel(LoopServer& loop, Connection& connection,
                              std::shared_ptr<const ChannelHandlers> handlers,
                              const ResponseContext& ctx, bool websocket)
     : loop_(loop),
+      handlers_(std::move(handlers)),
       fd_(connection.fd),
       generation_(connection.generation),
-      handlers_(std::move(handlers)),
       ctx_(ctx),
       websocket_(websocket) {}
 
@@ -21,8 +21,7 @@ bool ServerChannel::admit(std::size_t bytes) {
   std::size_t all = loop_.queued_total().load(std::memory_order_relaxed);
   // A message larger than a cap still goes out when nothing is queued:
   // the caps bound a backlog, not the size of one message.
-  if ((mine && mine + bytes > o.channel_max_queued) ||
-      (all && all + bytes > o.max_queued_total)) {
+  if ((mine && mine + bytes > o.channel_max_queued) || (all && all + bytes > o.max_queued_total)) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     if (o.channel_overflow == ServerOptions::Overflow::close) {
       // The peer does not read: there is no point in a polite close.

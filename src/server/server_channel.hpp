@@ -16,9 +16,37 @@ namespace httpkit::server {
 class LoopServer;
 struct Connection;
 
+// The permessage-deflate state of a WebSocket channel: usually (no context
+// takeover agreed) a context its loop shares with every connection of the
+// same window sizes, so deflate costs an idle connection nothing; a context
+// of its own when the handshake agreed to keep context.
+class ChannelDeflate {
+ public:
+  ChannelDeflate() = default;
+  ~ChannelDeflate() { reset(); }
+  ChannelDeflate(const ChannelDeflate&) = delete;
+  ChannelDeflate& operator=(const ChannelDeflate&) = delete;
+
+  // `context` is owned when it keeps context, the loop's otherwise.
+  void set(ws::DeflateContext* context) {
+    reset();
+    context_ = context;
+  }
+  void reset() {
+    if (context_ && context_->keeps_context()) delete context_;
+    context_ = nullptr;
+  }
+  ws::DeflateContext* get() const { return context_; }
+  ws::DeflateContext* operator->() const { return context_; }
+  explicit operator bool() const { return context_ != nullptr; }
+
+ private:
+  ws::DeflateContext* context_ = nullptr;
+};
+
 // What the request that opened the channel means for its response.
 struct ResponseContext {
-  int version_minor = 1;
+  uint8_t version_minor = 1;
   bool keep_alive = true;
   bool head_method = false;
 };
@@ -61,28 +89,36 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   bool admit(std::size_t bytes);
   bool submit(Outgoing out);
 
+  // Milliseconds since the last frame arrived (wraps every 49 days: fine
+  // for timeouts shorter than that).
+  uint64_t idle_ms(uint64_t now_ms) const { return uint32_t(uint32_t(now_ms) - last_activity_ms_); }
+
+  // The fields are ordered by size so that an idle WebSocket connection's
+  // channel, with its shared_ptr control block, is one 144-byte heap chunk
+  // (see the static_assert below and bench/memory.sh --websocket).
   LoopServer& loop_;
-  int fd_;
-  uint32_t generation_;
   std::shared_ptr<const ChannelHandlers> handlers_;
   std::shared_ptr<ServerChannel> self_;  // the connection's reference, while open
-  std::atomic<bool> open_{true};
   std::atomic<std::size_t> queued_{0};
-  std::atomic<std::size_t> dropped_{0};
   std::size_t output_counted_ = 0;  // loop only: this connection's unsent bytes in queued_
-  ResponseContext ctx_;
-  bool websocket_;
-  bool above_low_water_ = false;  // loop only
-  bool head_sent_ = false;        // HTTP only
-  http::Framing framing_ = http::Framing::content_length;
-
-  // WebSocket only (loop thread).
-  bool close_sent_ = false;     // our close frame is out; waiting for the peer's
-  bool awaiting_pong_ = false;  // a server ping is unanswered
-  CloseStatus close_reason_ = CloseStatus::normal;  // reported once the socket closes
-  uint64_t last_activity_ms_ = 0;
-  std::unique_ptr<ws::DeflateContext> deflate_;      // when permessage-deflate was agreed
+  ChannelDeflate deflate_;          // WebSocket with permessage-deflate agreed
   std::unique_ptr<ws::MessageAssembler> assembler_;  // only while a frame is half-read
+  int fd_;
+  uint32_t generation_;
+  std::atomic<uint32_t> dropped_{0};
+  uint32_t last_activity_ms_ = 0;  // WebSocket, loop only: the low 32 bits of now_ms()
+  std::atomic<bool> open_{true};
+  ResponseContext ctx_;
+  const bool websocket_;
+  http::Framing framing_ = http::Framing::content_length;
+  CloseStatus close_reason_ = CloseStatus::normal;  // WebSocket: reported once the socket closes
+  // Loop only. (Bit-fields share a byte: none may be read by other threads.)
+  bool above_low_water_ : 1 = false;
+  bool head_sent_ : 1 = false;      // HTTP only
+  bool close_sent_ : 1 = false;     // WebSocket: our close frame is out; waiting for the peer's
+  bool awaiting_pong_ : 1 = false;  // WebSocket: a server ping is unanswered
 };
+
+static_assert(sizeof(ServerChannel) <= 120, "an idle channel must fit a 144-byte heap chunk");
 
 }  // namespace httpkit::server

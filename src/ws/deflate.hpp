@@ -152,6 +152,11 @@ class DeflateContext {
   // zlib memory this connection holds of its own (0 without context takeover).
   std::size_t memory_bytes() const;
 
+  // False when neither direction keeps context: then the object has no
+  // state of its own, and connections of one loop with the same window
+  // sizes can share one.
+  bool keeps_context() const { return send_takeover_ || receive_takeover_; }
+
  private:
   SharedDeflateContext* shared_;
   std::unique_ptr<Deflater> own_deflater_;  // only when we keep context across messages
