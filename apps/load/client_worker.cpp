@@ -1,6 +1,7 @@
 #include "client_worker.hpp"
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -33,6 +34,26 @@ Connection& owner_of(io::TimerNode* node) {
                                         offsetof(Connection, timer));
 }
 
+// True when a non-blocking connect has succeeded (writable, no error).
+bool connect_completed(int fd) {
+  pollfd p{fd, POLLOUT, 0};
+  if (poll(&p, 1, 0) != 1 || (p.revents & (POLLERR | POLLHUP)) || !(p.revents & POLLOUT)) {
+    return false;
+  }
+  int error = 0;
+  socklen_t size = sizeof error;
+  return getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0;
+}
+
+WsExchange::Settings ws_settings(const LoadOptions& options) {
+  WsExchange::Settings s;
+  s.length = options.length;
+  s.deflate = options.deflate;
+  s.path = options.ws_path;
+  s.host = options.host + ":" + std::to_string(options.port);
+  return s;
+}
+
 std::size_t descriptor_limit() {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1 << 20;
@@ -48,7 +69,9 @@ ClientWorker::ClientWorker(const LoadOptions& options, const AddressPlan& plan,
       mine_(mine),
       slot_(stats.slot(mine.index)),
       control_(stats.control()),
+      websocket_(options.workload == Workload::websocket),
       exchange_(options.length),
+      ws_exchange_(ws_settings(options)),
       random_(uint64_t(mine.index + 1) * 0x9e3779b97f4a7c15ull ^ monotonic_ns()),
       read_buffer_(new char[kReadBufferSize]) {
   g_worker = this;
@@ -184,6 +207,7 @@ bool ClientWorker::open_next() {
     }
     max_fd_ = std::max(max_fd_, fd);
     c.state = ConnState::connecting;
+    c.ramping = true;
     ++ramping_;
     // Edge-triggered: a connect that completed at once still reports EPOLLOUT.
     loop_.timers().arm(c.timer, loop_.now_ms(), options_.connect_timeout_ms);
@@ -219,6 +243,10 @@ void ClientWorker::note_ramp_progress() {
 void ClientWorker::on_event(void* self_ptr, int fd, uint32_t events) {
   auto& self = *static_cast<ClientWorker*>(self_ptr);
   Connection& c = self.table_[fd];
+  if (self.websocket_ && c.state != ConnState::connecting) {
+    self.on_ws_event(c, fd, events);
+    return;
+  }
   switch (c.state) {
     case ConnState::connecting:
       self.on_connect_result(c, fd, events);
@@ -247,11 +275,25 @@ void ClientWorker::on_connection_timer(io::TimerNode* node) {
   const int fd = self.fd_of(c);
   switch (c.state) {
     case ConnState::connecting:
-      self.fail(c, fd, ErrorKind::connect_timeout);
+      // A starved worker may reach its timers before an event that is
+      // already waiting: only a connect still unanswered has timed out.
+      if (connect_completed(fd)) {
+        self.on_connect_result(c, fd, EPOLLOUT);
+      } else {
+        self.fail(c, fd, ErrorKind::connect_timeout);
+      }
       break;
     case ConnState::sending:
-    case ConnState::awaiting:
       self.fail(c, fd, ErrorKind::timeout);
+      break;
+    case ConnState::awaiting:
+      // The same for a response that arrived but was not read yet.
+      if (self.websocket_) {
+        self.read_ws(c, fd, 0);
+      } else {
+        self.read_response(c, fd, 0);
+      }
+      if (c.state == ConnState::awaiting) self.fail(c, fd, ErrorKind::timeout);
       break;
     case ConnState::idle:
       self.start_request(c, fd);
@@ -264,6 +306,10 @@ void ClientWorker::on_connection_timer(io::TimerNode* node) {
 // ------------------------------------------------------------ the exchange
 
 void ClientWorker::start_request(Connection& c, int fd) {
+  if (websocket_) {
+    start_ws_send(c, fd);
+    return;
+  }
   char request[HttpExchange::kMaxRequest];
   const std::size_t size = exchange_.start(c, random_, request);
   c.sent_at_us = now_us();
@@ -282,7 +328,7 @@ void ClientWorker::start_request(Connection& c, int fd) {
     return;
   }
   // The socket took only part of it (rare: it was empty a moment ago).
-  c.request_offset = uint8_t(n < 0 ? 0 : n);
+  c.http.request_offset = uint8_t(n < 0 ? 0 : n);
   c.state = ConnState::sending;
 }
 
@@ -291,14 +337,14 @@ void ClientWorker::continue_send(Connection& c, int fd) {
   const std::size_t size = exchange_.request_of(c, request);
   ssize_t n;
   do
-    n = send(fd, request + c.request_offset, size - c.request_offset, MSG_NOSIGNAL);
+    n = send(fd, request + c.http.request_offset, size - c.http.request_offset, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, fd, ErrorKind::reset);
     return;
   }
-  c.request_offset = uint8_t(c.request_offset + n);
-  if (c.request_offset == size) c.state = ConnState::awaiting;
+  c.http.request_offset = uint8_t(c.http.request_offset + n);
+  if (c.http.request_offset == size) c.state = ConnState::awaiting;
 }
 
 void ClientWorker::read_response(Connection& c, int fd, uint32_t events) {
@@ -336,7 +382,8 @@ void ClientWorker::complete_response(Connection& c) {
   const uint32_t latency = now_us() - c.sent_at_us;
   slot_.latency[latency_bucket(latency)].add();
   slot_.responses_ok.add();
-  if (c.requests_done == 0) {
+  if (c.ramping) {
+    c.ramping = false;
     --ramping_;
     note_ramp_progress();
   }
@@ -362,6 +409,122 @@ void ClientWorker::check_idle(Connection& c, int fd) {
   }
 }
 
+// ------------------------------------------------------------ WebSocket
+
+// Reading is allowed in every state past connecting: a ping may come at any
+// time, and must be answered even while a message is still going out.
+void ClientWorker::on_ws_event(Connection& c, int fd, uint32_t events) {
+  if (c.state == ConnState::unused) return;
+  if ((events & EPOLLOUT) && !WsExchange::unsent(c).empty() && !flush_ws(c, fd)) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_ws(c, fd, events);
+}
+
+void ClientWorker::start_ws_send(Connection& c, int fd) {
+  ws_output_.clear();
+  if (!c.ws.upgraded) {
+    ws_exchange_.start_upgrade(c, random_, ws_output_);  // not a request of the statistics
+  } else {
+    ws_exchange_.start_message(c, random_, ws_output_);
+    c.sent_at_us = now_us();
+    slot_.requests_sent.add();
+  }
+  loop_.timers().arm(c.timer, loop_.now_ms(), options_.response_timeout_ms);
+  c.state = ConnState::awaiting;
+  if (!send_ws(c, fd, ws_output_)) return;
+  if (!WsExchange::unsent(c).empty()) c.state = ConnState::sending;
+}
+
+// Sends `bytes` after whatever still waits for the socket; what it does not
+// take waits too, and goes on the next EPOLLOUT.
+bool ClientWorker::send_ws(Connection& c, int fd, std::string_view bytes) {
+  if (!WsExchange::unsent(c).empty()) {
+    WsExchange::hold_unsent(c, bytes);  // frames must not interleave
+    return true;
+  }
+  ssize_t n;
+  do
+    n = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      fail(c, fd, ErrorKind::reset);
+      return false;
+    }
+    n = 0;
+  }
+  if (std::size_t(n) < bytes.size()) WsExchange::hold_unsent(c, bytes.substr(std::size_t(n)));
+  return true;
+}
+
+bool ClientWorker::flush_ws(Connection& c, int fd) {
+  const std::string_view pending = WsExchange::unsent(c);
+  ssize_t n;
+  do
+    n = send(fd, pending.data(), pending.size(), MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+    fail(c, fd, ErrorKind::reset);
+    return false;
+  }
+  WsExchange::drop_unsent(c, std::size_t(n));
+  if (c.state == ConnState::sending && WsExchange::unsent(c).empty()) {
+    c.state = ConnState::awaiting;
+  }
+  return true;
+}
+
+void ClientWorker::read_ws(Connection& c, int fd, uint32_t events) {
+  // After EPOLLRDHUP the close must be read too: no further edge announces it.
+  const bool peer_closed = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  for (;;) {
+    const ssize_t n = recv(fd, read_buffer_.get(), kReadBufferSize, 0);
+    if (n > 0) {
+      slot_.bytes_received.add(uint64_t(n));
+      ws_output_.clear();
+      const auto result = ws_exchange_.on_bytes(c, read_buffer_.get(), std::size_t(n), ws_output_);
+      if (result.status == WsExchange::Result::failed) {
+        fail(c, fd, result.error);
+        return;
+      }
+      if (!ws_output_.empty() && !send_ws(c, fd, ws_output_)) return;  // pongs
+      if (result.status == WsExchange::Result::upgraded) complete_upgrade(c);
+      if (result.status == WsExchange::Result::echoed) complete_response(c);
+      // A short read emptied the socket; edge-triggered epoll reports more.
+      if (std::size_t(n) < kReadBufferSize && !peer_closed) return;
+      continue;
+    }
+    if (n == 0) {
+      fail(c, fd, ws_exchange_.error_on_close(c));
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, fd, ErrorKind::reset);
+    return;
+  }
+}
+
+// The 101 ends the connection's ramp (its first response); the first
+// message goes after an idle period, like every later one.
+void ClientWorker::complete_upgrade(Connection& c) {
+  if (c.ramping) {
+    c.ramping = false;
+    --ramping_;
+    note_ramp_progress();
+  }
+  c.state = ConnState::idle;
+  loop_.timers().arm(c.timer, loop_.now_ms(), random_.in(options_.idle_ms));
+}
+
+// At stop: a close frame (1001) if the connection is between frames of
+// ours and the socket takes it now; no waiting for the server's answer.
+void ClientWorker::say_goodbye(Connection& c, int fd) {
+  if (c.state == ConnState::connecting || !c.ws.upgraded || !WsExchange::unsent(c).empty()) return;
+  ws_output_.clear();
+  WsExchange::append_goodbye(ws_output_);
+  (void)send(fd, ws_output_.data(), ws_output_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 // ------------------------------------------------------------ closing
 
 void ClientWorker::fail(Connection& c, int fd, ErrorKind error) {
@@ -371,9 +534,13 @@ void ClientWorker::fail(Connection& c, int fd, ErrorKind error) {
 
 void ClientWorker::close_connection(Connection& c, int fd) {
   loop_.timers().cancel(c.timer);
-  HttpExchange::release(c);
+  if (websocket_) {
+    WsExchange::release(c);
+  } else {
+    HttpExchange::release(c);
+  }
   close(fd);
-  if (c.state != ConnState::unused && c.requests_done == 0) --ramping_;
+  if (c.state != ConnState::unused && c.ramping) --ramping_;
   if (c.state != ConnState::connecting && c.state != ConnState::unused) {
     --open_;
     slot_.closed.add();
@@ -387,7 +554,9 @@ void ClientWorker::close_connection(Connection& c, int fd) {
 void ClientWorker::close_all() {
   for (int fd = 0; fd <= max_fd_; ++fd) {
     Connection& c = table_[fd];
-    if (c.state != ConnState::unused) close_connection(c, fd);
+    if (c.state == ConnState::unused) continue;
+    if (websocket_) say_goodbye(c, fd);
+    close_connection(c, fd);
   }
 }
 

@@ -2,18 +2,27 @@
 // the connections, runs the workload on each, and publishes what happens in
 // its slot of the shared statistics. It stops when the parent says so (or
 // on SIGTERM, or when the parent dies) and closes every connection.
+//
+// The workload (options.hpp) is one switch per event, not per byte: HTTP
+// runs on HttpExchange as before, WebSocket on WsExchange with its own
+// reading (every frame, pings answered) and sending (bytes the socket did
+// not take wait in the connection's held bytes).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "address_plan.hpp"
 #include "connection.hpp"
 #include "http_exchange.hpp"
 #include "io/event_loop.hpp"
 #include "options.hpp"
+#include "random.hpp"
 #include "shared_stats.hpp"
+#include "ws_exchange.hpp"
 
 namespace httpkit::load {
 
@@ -57,6 +66,15 @@ class ClientWorker {
   void check_idle(Connection& c, int fd);
   void complete_response(Connection& c);
 
+  // The WebSocket exchange: the same states, other bytes.
+  void on_ws_event(Connection& c, int fd, uint32_t events);
+  void start_ws_send(Connection& c, int fd);  // the upgrade, then one message per idle period
+  bool send_ws(Connection& c, int fd, std::string_view bytes);  // false: failed and closed
+  bool flush_ws(Connection& c, int fd);
+  void read_ws(Connection& c, int fd, uint32_t events);
+  void complete_upgrade(Connection& c);
+  void say_goodbye(Connection& c, int fd);
+
   void fail(Connection& c, int fd, ErrorKind error);
   void close_connection(Connection& c, int fd);
   void close_all();
@@ -70,7 +88,10 @@ class ClientWorker {
   WorkerPlan mine_;
   WorkerSlot& slot_;
   ControlBlock& control_;
+  const bool websocket_;
   HttpExchange exchange_;
+  WsExchange ws_exchange_;
+  std::string ws_output_;  // what the WebSocket exchange writes, before send()
   Random random_;
   io::EventLoop loop_;
   uint8_t connection_kind_ = 0;

@@ -17,10 +17,10 @@ constexpr std::size_t kMaxFields = 32;
 }  // namespace
 
 std::size_t HttpExchange::start(Connection& c, Random& random, char* out) const {
-  c.length_param = random.in(length_);
-  c.request_offset = 0;
-  c.head_done = false;
-  c.body_left = 0;
+  c.http.length_param = random.in(length_);
+  c.http.request_offset = 0;
+  c.http.head_done = false;
+  c.http.body_left = 0;
   return request_of(c, out);
 }
 
@@ -28,7 +28,7 @@ std::size_t HttpExchange::request_of(const Connection& c, char* out) const {
   char* p = out;
   std::memcpy(p, kBefore.data(), kBefore.size());
   p += kBefore.size();
-  p = std::to_chars(p, p + 10, c.length_param).ptr;
+  p = std::to_chars(p, p + 10, c.http.length_param).ptr;
   std::memcpy(p, kAfter.data(), kAfter.size());
   p += kAfter.size();
   return std::size_t(p - out);
@@ -36,7 +36,7 @@ std::size_t HttpExchange::request_of(const Connection& c, char* out) const {
 
 HttpExchange::Result HttpExchange::on_bytes(Connection& c, const char* data,
                                             std::size_t size) const {
-  if (!c.head_done) {
+  if (!c.http.head_done) {
     std::size_t used = 0;
     Result head = on_head(c, data, size, used);
     if (head.status != Result::done) return head;
@@ -52,12 +52,12 @@ HttpExchange::Result HttpExchange::on_head(Connection& c, const char* data, std:
                                            std::size_t& used) const {
   std::string_view bytes(data, size);
   std::size_t earlier = 0;
-  if (c.partial_head) {
-    earlier = c.partial_len;
+  if (c.http.partial_head) {
+    earlier = c.http.partial_len;
     const std::size_t take = std::min(size, kMaxHead - earlier);
-    std::memcpy(c.partial_head + earlier, data, take);
-    c.partial_len = uint16_t(earlier + take);
-    bytes = {c.partial_head, c.partial_len};
+    std::memcpy(c.http.partial_head + earlier, data, take);
+    c.http.partial_len = uint16_t(earlier + take);
+    bytes = {c.http.partial_head, c.http.partial_len};
   }
 
   http::HeaderField fields[kMaxFields];
@@ -68,11 +68,11 @@ HttpExchange::Result HttpExchange::on_head(Connection& c, const char* data, std:
   if (parsed.status == http::ParseStatus::error) return {Result::failed};
   if (parsed.status == http::ParseStatus::incomplete) {
     if (bytes.size() >= kMaxHead) return {Result::failed};
-    if (!c.partial_head) {
-      c.partial_head = static_cast<char*>(std::malloc(kMaxHead));
-      if (!c.partial_head) return {Result::failed};
-      std::memcpy(c.partial_head, data, size);
-      c.partial_len = uint16_t(size);
+    if (!c.http.partial_head) {
+      c.http.partial_head = static_cast<char*>(std::malloc(kMaxHead));
+      if (!c.http.partial_head) return {Result::failed};
+      std::memcpy(c.http.partial_head, data, size);
+      c.http.partial_len = uint16_t(size);
     }
     return {Result::more};
   }
@@ -80,31 +80,31 @@ HttpExchange::Result HttpExchange::on_head(Connection& c, const char* data, std:
   used = head.head_length - earlier;
   release(c);
   if (head.status != 200) return {Result::failed, ErrorKind::bad_status};
-  const uint32_t expected = expected_body(c.length_param);
+  const uint32_t expected = expected_body(c.http.length_param);
   if (head.framing != http::ResponseFraming::content_length || head.content_length != expected ||
       !head.keep_alive) {
     return {Result::failed};
   }
-  c.head_done = true;
-  c.body_left = expected;
+  c.http.head_done = true;
+  c.http.body_left = expected;
   return {Result::done};
 }
 
 HttpExchange::Result HttpExchange::on_body(Connection& c, std::size_t size) const {
-  if (size > c.body_left) return {Result::failed};  // stray bytes after the body
-  c.body_left -= uint32_t(size);
-  return {c.body_left == 0 ? Result::done : Result::more};
+  if (size > c.http.body_left) return {Result::failed};  // stray bytes after the body
+  c.http.body_left -= uint32_t(size);
+  return {c.http.body_left == 0 ? Result::done : Result::more};
 }
 
 ErrorKind HttpExchange::error_on_close(const Connection& c) const {
-  const bool started = c.head_done || c.partial_head;
+  const bool started = c.http.head_done || c.http.partial_head;
   return started ? ErrorKind::short_response : ErrorKind::unexpected_close;
 }
 
 void HttpExchange::release(Connection& c) {
-  std::free(c.partial_head);
-  c.partial_head = nullptr;
-  c.partial_len = 0;
+  std::free(c.http.partial_head);
+  c.http.partial_head = nullptr;
+  c.http.partial_len = 0;
 }
 
 }  // namespace httpkit::load

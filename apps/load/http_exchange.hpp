@@ -3,8 +3,11 @@
 // max(1, min(10240, L)) bytes. No I/O here: the worker hands bytes in and
 // sends the bytes this writes.
 //
-// The seam for other workloads (the WebSocket mode of issue 4): a sibling
-// class with the same four members, chosen by LoadOptions::workload.
+// Its sibling is WsExchange (ws_exchange.hpp), chosen by
+// LoadOptions::workload: the same shape (start, on_bytes, error_on_close,
+// release) on the connection's own union member, plus what WebSocket adds
+// (an upgrade before the first message, pongs to send back, bytes held
+// for the socket).
 #pragma once
 
 #include <cstddef>
@@ -12,25 +15,10 @@
 
 #include "connection.hpp"
 #include "options.hpp"
+#include "random.hpp"
 #include "shared_stats.hpp"
 
 namespace httpkit::load {
-
-// xorshift64*: fast, and good enough to pick lengths and idle times.
-class Random {
- public:
-  explicit Random(uint64_t seed) : state_(seed ? seed : 0x9e3779b97f4a7c15ull) {}
-  uint64_t next() {
-    state_ ^= state_ >> 12;
-    state_ ^= state_ << 25;
-    state_ ^= state_ >> 27;
-    return state_ * 0x2545f4914f6cdd1dull;
-  }
-  uint32_t in(Range r) { return r.min + uint32_t(next() % (uint64_t(r.max - r.min) + 1)); }
-
- private:
-  uint64_t state_;
-};
 
 class HttpExchange {
  public:

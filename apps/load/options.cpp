@@ -70,7 +70,8 @@ std::optional<LoadOptions> parse_options(int argc, char** argv, int& exit_code) 
   app.add_option("--rate", o.rate, "new connections per second (0: as fast as accepted)")
       ->capture_default_str();
   app.add_option("--max-connecting", o.max_connecting,
-                 "per worker: connections between connect and their first response")
+                 "per worker: connections between connect and their first response "
+                 "(with --websocket: the 101)")
       ->capture_default_str();
   app.add_option("--duration", o.duration_s, "seconds until everything stops")
       ->capture_default_str();
@@ -79,8 +80,19 @@ std::optional<LoadOptions> parse_options(int argc, char** argv, int& exit_code) 
   app.add_option("--ramp-timeout", o.ramp_timeout_s,
                  "seconds after which no new connection is opened (0: no limit)")
       ->capture_default_str();
-  app.add_option("--length", length, "range of ?length= per request, A-B")->capture_default_str();
+  app.add_option("--length", length,
+                 "range of ?length= per request (with --websocket: bytes per message), A-B")
+      ->capture_default_str();
   app.add_option("--idle", idle, "seconds between a response and the next request, A-B")
+      ->capture_default_str();
+  bool websocket = false;
+  app.add_flag("--websocket", websocket,
+               "WebSocket workload: upgrade each connection on --ws-path, then per --idle "
+               "period send one masked text message of --length bytes and check its echo");
+  app.add_flag("--deflate", o.deflate,
+               "with --websocket: offer permessage-deflate (server_no_context_takeover, "
+               "client_no_context_takeover), require the server to agree, inflate its echoes");
+  app.add_option("--ws-path", o.ws_path, "with --websocket: the upgrade's request target")
       ->capture_default_str();
   app.add_option("--connect-timeout", connect_timeout_s, "seconds")->capture_default_str();
   app.add_option("--timeout", response_timeout_s, "seconds a response may take")
@@ -113,6 +125,15 @@ std::optional<LoadOptions> parse_options(int argc, char** argv, int& exit_code) 
   auto length_range = parse_range(length);
   if (!length_range) return fail("--length: A-B with A <= B");
   o.length = *length_range;
+  if (websocket) o.workload = Workload::websocket;
+  if (o.workload != Workload::websocket && o.deflate) return fail("--deflate needs --websocket");
+  if (o.workload == Workload::websocket && o.length.max > kMaxWsMessage) {
+    return fail("--length: at most 65535 bytes per WebSocket message");
+  }
+  if (o.ws_path.empty() || o.ws_path[0] != '/' ||
+      o.ws_path.find_first_of(" \t\r\n") != std::string::npos) {
+    return fail("--ws-path: an origin-form target, starting with /");
+  }
   auto idle_range = parse_range(idle, 1000);
   if (!idle_range) return fail("--idle: A-B seconds with A <= B");
   o.idle_ms = *idle_range;

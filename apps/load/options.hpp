@@ -19,9 +19,15 @@ struct Range {
 // given in ms) and a bound may then be a decimal ("0.5-2"). nullopt if bad.
 std::optional<Range> parse_range(std::string_view text, uint32_t scale = 1);
 
-// What each connection does once connected. Only HTTP today; the WebSocket
-// workload of issue 4 becomes a second value and a second session type.
-enum class Workload : uint8_t { http };
+// What each connection does once connected, each by its own exchange:
+//   http       GET /?length=L, the seed's benchmark (http_exchange.hpp)
+//   websocket  an upgrade on --ws-path, then one text message of L bytes
+//              per idle period, whose echo is checked (ws_exchange.hpp)
+enum class Workload : uint8_t { http, websocket };
+
+// The largest --length of a WebSocket message: a connection counts the one
+// in flight in 16 bits (WsProgress in connection.hpp).
+inline constexpr uint32_t kMaxWsMessage = 0xFFFF;
 
 struct LoadOptions {
   std::size_t connections = 600000;
@@ -34,11 +40,13 @@ struct LoadOptions {
   double duration_s = 600;        // hard bound on the whole run
   double steady_s = 0;            // stop this long after the ramp completes; 0: only --duration
   double ramp_timeout_s = 0;      // open no new connection after this; 0: no limit
-  Range length{1, 4096};          // the ?length= of each request
+  Range length{1, 4096};          // the ?length= of each request, or each message's size
   Range idle_ms{5000, 45000};     // think time between a response and the next request
   uint32_t connect_timeout_ms = 10000;
   uint32_t response_timeout_ms = 30000;
   Workload workload = Workload::http;
+  bool deflate = false;         // websocket: offer (and require) permessage-deflate
+  std::string ws_path = "/ws";  // websocket: the upgrade's request target
   std::string csv_path;
   std::string summary_path;
   bool allow_errors = false;

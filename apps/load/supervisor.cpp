@@ -109,6 +109,11 @@ int run_load(const LoadOptions& options) {
       format_address(plan.at(plan.slice(processes - 1, per_worker_max).end - 1).source.address,
                      last_source),
       plan.ports_per_source());
+  if (options.workload == Workload::websocket) {
+    std::printf("httpkit-load: WebSocket echo on %s, %u-%u bytes per message%s\n",
+                options.ws_path.c_str(), options.length.min, options.length.max,
+                options.deflate ? ", permessage-deflate required" : "");
+  }
   std::fflush(stdout);
 
   SharedStats stats(processes);

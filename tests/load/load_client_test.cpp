@@ -103,7 +103,7 @@ TEST(LatencyHistogram, Percentiles) {
 
 class HttpExchangeTest : public ::testing::Test {
  protected:
-  void SetUp() override { c_.length_param = 0; }
+  void SetUp() override { c_.http.length_param = 0; }
 
   std::string request() {
     char out[HttpExchange::kMaxRequest];
@@ -127,21 +127,21 @@ class HttpExchangeTest : public ::testing::Test {
 
 TEST_F(HttpExchangeTest, SendsTheSeedsRequest) {
   const std::string r = request();
-  EXPECT_EQ(r, "GET /?length=" + std::to_string(c_.length_param) +
+  EXPECT_EQ(r, "GET /?length=" + std::to_string(c_.http.length_param) +
                    " HTTP/1.1\r\nHost: localhost\r\n\r\n");
-  EXPECT_GE(c_.length_param, 1u);
-  EXPECT_LE(c_.length_param, 4096u);
+  EXPECT_GE(c_.http.length_param, 1u);
+  EXPECT_LE(c_.http.length_param, 4096u);
 }
 
 TEST_F(HttpExchangeTest, AcceptsTheWholeAnswerInOnePiece) {
   request();
-  EXPECT_EQ(feed(answer(c_.length_param)).status, HttpExchange::Result::done);
-  EXPECT_EQ(c_.partial_head, nullptr);
+  EXPECT_EQ(feed(answer(c_.http.length_param)).status, HttpExchange::Result::done);
+  EXPECT_EQ(c_.http.partial_head, nullptr);
 }
 
 TEST_F(HttpExchangeTest, AcceptsTheAnswerSplitAnywhere) {
   request();
-  const std::string whole = answer(c_.length_param);
+  const std::string whole = answer(c_.http.length_param);
   for (std::size_t cut = 1; cut < whole.size(); cut += 13) {
     Connection fresh = c_;
     std::swap(fresh, c_);
@@ -155,7 +155,7 @@ TEST_F(HttpExchangeTest, AcceptsTheAnswerSplitAnywhere) {
 
 TEST_F(HttpExchangeTest, RefusesWrongAnswers) {
   request();
-  const uint32_t n = c_.length_param;
+  const uint32_t n = c_.http.length_param;
   auto verdict = [&](const std::string& bytes) {
     Connection saved = c_;
     auto r = feed(bytes);
@@ -174,7 +174,7 @@ TEST_F(HttpExchangeTest, RefusesWrongAnswers) {
 TEST_F(HttpExchangeTest, TellsAShortResponseFromAnUnansweredRequest) {
   request();
   EXPECT_EQ(exchange_.error_on_close(c_), ErrorKind::unexpected_close);
-  feed(answer(c_.length_param).substr(0, 10));
+  feed(answer(c_.http.length_param).substr(0, 10));
   EXPECT_EQ(exchange_.error_on_close(c_), ErrorKind::short_response);
   HttpExchange::release(c_);
 }
