@@ -207,12 +207,12 @@ void LoopServer::ws_close(Connection& c, ServerChannel& ch, uint16_t code,
 }
 
 ws::DeflateContext* LoopServer::deflate_context(const ws::DeflateParams& params) {
-  auto context = std::make_unique<ws::DeflateContext>(params, ws::Role::server, shared_deflate_);
-  if (context->keeps_context()) return context.release();  // the channel owns it
+  if (!params.server_no_context_takeover || !params.client_no_context_takeover)
+    return new ws::DeflateContext(params, ws::Role::server, shared_deflate_);  // the channel's
   const auto index = [](uint8_t bits) { return std::clamp<int>(bits, 8, 15) - 8; };
   auto& slot = stateless_deflate_[index(params.server_max_window_bits) * 8 +
                                   index(params.client_max_window_bits)];
-  if (!slot) slot = std::move(context);
+  if (!slot) slot = std::make_unique<ws::DeflateContext>(params, ws::Role::server, shared_deflate_);
   return slot.get();
 }
 
