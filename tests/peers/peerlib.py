@@ -57,10 +57,20 @@ def http_get_status(port, timeout=3.0):
         return None
 
 
+# Every Server made by this process, so that Checks.finish() can look at
+# their output for sanitizer reports (see SANITIZER_MARKS).
+_servers = []
+
+# What ASan, LSan and UBSan print when they find something. A sanitized
+# server that reports and goes on (or a leak found at exit) fails the test.
+SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
+
+
 class Server:
     """One httpkit-server process on 127.0.0.1:<random port>."""
 
     def __init__(self, *args):
+        _servers.append(self)
         self.args = list(args)
         self.proc = None
         self.port = None
@@ -112,6 +122,16 @@ class Server:
         except OSError:
             pass
 
+    def sanitizer_report(self):
+        """The server's output from the first sanitizer report on, or ''."""
+        try:
+            with open(self.log.name, "rb") as f:
+                out = f.read()
+        except OSError:
+            return ""
+        starts = [out.find(m) for m in SANITIZER_MARKS if m in out]
+        return out[min(starts):][:4000].decode("utf-8", "replace") if starts else ""
+
     def output_tail(self, n=20):
         try:
             with open(self.log.name, "rb") as f:
@@ -146,6 +166,11 @@ class Checks:
         return ok
 
     def finish(self):
+        for server in _servers:
+            server.stop()  # its output is complete only once it has exited
+            report = server.sanitizer_report()
+            self.check("no sanitizer report in the server's output", not report,
+                       "\n" + report if report else "")
         if not self.failed:
             print(f"PASS {self.name}: {self.total} checks")
             sys.exit(0)
