@@ -9,8 +9,11 @@
 # all idle, let it settle, record RSS again, and verify every connection got
 # its full 200 and is still open (each client peeks at each socket).
 # Printed: RSS growth / (connections - warmup) in bytes per connection.
-# Only user-space memory is measured; kernel socket memory is the same for
-# every server (see shared/MACHINE.md).
+# Kernel memory is shown beside it: the growth of the kernel's slab
+# (/proc/meminfo) over the same connections, per connection, for both ends
+# together (client and server sockets both live on this machine). It is
+# much the same for every server (see shared/MACHINE.md) and noisier, since
+# the whole machine's slab moves with it.
 #
 # --websocket measures httpkit's idle WebSocket connections instead, twice:
 # plain, and with permessage-deflate negotiated (client_no_context_takeover
@@ -446,6 +449,14 @@ class Clients:
 
 # ---------------------------------------------------------------- measuring
 
+def slab_bytes():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("Slab:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def measure(name, mode="http"):
     """One row: `name` is the server, `mode` http, ws or ws-deflate."""
     proc, port = start_httpkit() if name.startswith("httpkit") else start_nginx()
@@ -461,12 +472,14 @@ def measure(name, mode="http"):
               f"({time.monotonic() - t:.1f}s)", flush=True)
         time.sleep(args.settle)
         rss1, _ = tree_rss(proc.pid)
+        slab1 = slab_bytes()
         t = time.monotonic()
         ok2, failed2, why2 = clients.open(args.connections - args.warmup)
         print(f"[{name}] +{ok2} connections {done_what}, {failed2} failed "
               f"({time.monotonic() - t:.1f}s)", flush=True)
         time.sleep(args.settle)
         rss2, procs = tree_rss(proc.pid)
+        slab2 = slab_bytes()
         held = clients.still_open()
         alive = proc.poll() is None
     finally:
@@ -475,6 +488,7 @@ def measure(name, mode="http"):
     started.remove(proc)
     ok = ok1 + ok2
     per_conn = (rss2 - rss1) / max(1, ok2)
+    slab_per_conn = (slab2 - slab1) / max(1, ok2)
     problems = []
     if ok != args.connections:
         problems.append(f"only {ok} of {args.connections} connections got a full 200 "
@@ -484,7 +498,7 @@ def measure(name, mode="http"):
     if not alive:
         problems.append("server died")
     return dict(name=name, procs=procs, rss0=rss0, rss1=rss1, rss2=rss2, ok=ok, held=held,
-                measured=ok2, per_conn=per_conn, problems=problems)
+                measured=ok2, per_conn=per_conn, slab_per_conn=slab_per_conn, problems=problems)
 
 
 def mib(b):
@@ -504,13 +518,15 @@ def main():
     results = [measure(n, mode) for n, mode in rows]
     print()
     print(f"{'server':18} | {'procs':>5} | {'RSS idle':>10} | {'RSS warm':>10} | {'RSS held':>10} | "
-          f"{'held open':>11} | {'bytes/conn':>10}")
-    print("-" * 95)
+          f"{'held open':>11} | {'bytes/conn':>10} | {'kernel/conn':>11}")
+    print("-" * 109)
     for r in results:
         print(f"{r['name']:18} | {r['procs']:>5} | {mib(r['rss0']):>10} | {mib(r['rss1']):>10} | "
-              f"{mib(r['rss2']):>10} | {r['held']:>5}/{args.connections:<5} | {r['per_conn']:>10.0f}")
+              f"{mib(r['rss2']):>10} | {r['held']:>5}/{args.connections:<5} | {r['per_conn']:>10.0f} | "
+              f"{r['slab_per_conn']:>11.0f}")
     print(f"(bytes/conn = (RSS held - RSS warm) / the {args.connections - args.warmup} connections opened "
-          f"after the warm-up; RSS summed over all server processes)")
+          f"after the warm-up; RSS summed over all server processes; kernel/conn = the growth of the "
+          f"kernel's slab over the same connections, both ends of each)")
     if not args.websocket and len(results) == 2 and results[1]["per_conn"] > 0:
         print(f"httpkit/nginx per-connection ratio: {results[0]['per_conn'] / results[1]['per_conn']:.2f}")
     bad = [f"{r['name']}: {p}" for r in results for p in r["problems"]]
