@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of httpkit: set-up, build, unit tests, the unit tests
-# again under ASan+UBSan, real peers against a live server, the scale test
-# and the fuzzers. Usage: ./test.sh [--quick]   (--quick skips scale and fuzz)
+# Runs every test of httpkit: set-up, build, unit tests (with the fuzzers'
+# committed corpora replayed), the unit tests again under ASan+UBSan, the
+# hostile-input peers against the ASan+UBSan httpkit-server, real peers
+# against the release server, the scale tests and the fuzzers.
+# Usage: ./test.sh [--quick]   (--quick skips scale and fuzz)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,7 +16,7 @@ scripts/setup.sh
 echo "== build (release)"
 scripts/build.sh build
 echo "== build (ASan+UBSan)"
-scripts/build.sh build-asan -DHTTPKIT_SANITIZE=ON -DHTTPKIT_APPS=OFF
+scripts/build.sh build-asan -DHTTPKIT_SANITIZE=ON
 
 failed=0
 run() {
@@ -26,14 +28,23 @@ run() {
   fi
 }
 
-run "unit tests" ctest --test-dir build -L unit --output-on-failure -j2
-run "unit tests under ASan+UBSan" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan -L unit --output-on-failure -j2
-run "real peers against httpkit-server" ctest --test-dir build -L peer --output-on-failure
+# --no-tests=error: a label that selects nothing is a broken suite, not a pass.
+ctest_run() { ctest --no-tests=error --output-on-failure "$@"; }
+sanitized() { env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$@"; }
+
+run "unit tests" ctest_run --test-dir build -L unit -j2
+run "unit tests under ASan+UBSan" sanitized ctest_run --test-dir build-asan -L unit -j2
+run "hostile peers against the ASan+UBSan server" sanitized ctest_run --test-dir build-asan -L hostile
+run "real peers against httpkit-server" ctest_run --test-dir build -L peer
 if ((!quick)); then
-  run "scale" ctest --test-dir build -L scale --output-on-failure
+  run "scale" ctest_run --test-dir build -L scale
   for fuzzer in scripts/fuzz*.sh; do
-    [ -x "$fuzzer" ] && run "fuzz: $fuzzer" "$fuzzer" "$fuzz_seconds"
+    if [ ! -x "$fuzzer" ]; then
+      echo "!! $fuzzer is not executable: it would never run"
+      failed=1
+      continue
+    fi
+    run "fuzz: $fuzzer" "$fuzzer" "$fuzz_seconds"
   done
 fi
 
