@@ -23,7 +23,7 @@ import h11  # noqa: E402  (python3-h11 from Debian)
 import peerlib  # noqa: E402
 from peerlib import expected_body  # noqa: E402
 
-IO_TIMEOUT = 5.0
+IO_TIMEOUT = peerlib.scaled(5.0)
 checks = peerlib.Checks("h11_test")
 PORT = None
 
@@ -96,7 +96,7 @@ class Conn:
             else:
                 raise AssertionError(f"unexpected event {ev!r}")
 
-    def closed_by_server(self, timeout=3.0, ignore_buffered=False):
+    def closed_by_server(self, timeout=peerlib.scaled(3.0), ignore_buffered=False):
         """(closed?, how): the server closes (FIN or RST) within timeout
         without sending anything more."""
         buffered = self.h.trailing_data[0]  # bytes h11 already read past the last response

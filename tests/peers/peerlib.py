@@ -15,6 +15,15 @@ import sys
 import tempfile
 import time
 
+# Waits are multiplied by HTTPKIT_TIMEOUT_SCALE: a sanitized server is
+# several times slower, and a wait must fail on a hang, not on ASan.
+TIMEOUT_SCALE = float(os.environ.get("HTTPKIT_TIMEOUT_SCALE", "1"))
+
+
+def scaled(seconds):
+    return seconds * TIMEOUT_SCALE
+
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SENTENCE = (b"http-kit is a http server & client written from scrach for high "
             b"performance clojure web applications, support async and websocket")

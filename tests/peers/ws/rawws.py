@@ -8,6 +8,11 @@ import socket
 import struct
 import time
 
+from peerlib import scaled  # the importer puts tests/peers on sys.path
+
+# How long a read waits for the server, scaled for a sanitized server.
+IO_TIMEOUT = scaled(5.0)
+
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -37,7 +42,7 @@ def close_payload(code, reason=b""):
     return struct.pack("!H", code) + reason
 
 
-def read_http_head(sock, timeout=5.0):
+def read_http_head(sock, timeout=IO_TIMEOUT):
     """(status, {lower-case name: value}, leftover bytes) or (None, {}, b"")."""
     sock.settimeout(timeout)
     data = b""
@@ -79,7 +84,7 @@ def expected_accept(key):
 
 
 class RawWebSocket:
-    def __init__(self, port, extensions=None, timeout=5.0):
+    def __init__(self, port, extensions=None, timeout=IO_TIMEOUT):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         extra = [f"Sec-WebSocket-Extensions: {extensions}"] if extensions else []
         request, key = handshake_request(port, extra=extra)
@@ -105,7 +110,7 @@ class RawWebSocket:
                 raise EOFError
             self.buffer += chunk
 
-    def read_frame(self, timeout=5.0):
+    def read_frame(self, timeout=IO_TIMEOUT):
         """(fin, opcode, payload) of the next server frame."""
         deadline = time.monotonic() + timeout
         self._fill(2, deadline)
@@ -124,7 +129,7 @@ class RawWebSocket:
         self.buffer = self.buffer[pos + n:]
         return bool(b0 & 0x80), b0 & 0x0F, payload
 
-    def read_until_close(self, timeout=5.0):
+    def read_until_close(self, timeout=IO_TIMEOUT):
         """The server's close frame as (code or None, reason bytes), with the
         frames before it; (None, None) when the connection ended without one."""
         deadline = time.monotonic() + timeout
@@ -139,7 +144,7 @@ class RawWebSocket:
         except (EOFError, ConnectionResetError, socket.timeout, OSError):
             return None, None, before
 
-    def closed_by_peer(self, timeout=5.0):
+    def closed_by_peer(self, timeout=IO_TIMEOUT):
         """True once the server closes the TCP connection (EOF or reset)."""
         deadline = time.monotonic() + timeout
         try:
