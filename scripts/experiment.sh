@@ -138,6 +138,10 @@ load_processes=$(((connections + load_per_process - 1) / load_per_process))
 server_limit=$((connections + connections / 4))
 server_threads=1  # processes already outnumber the cores; one loop each
 
+# What the machine was doing before the run: figures from a busy machine
+# are not comparable with a quiet one's, so the table says which it was.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "-")
 log "== httpkit 600k experiment, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), results in results/$stamp"
 log "  target: $connections connections, held $steady s after the ramp, port $port, niceness $niceness"
 log "  open-file limit per process: $fd_limit (soft = hard; cannot be raised here)"
@@ -435,6 +439,7 @@ ratio=$(awk -v a="${ab_load:-0}" -v b="${ab_idle:-0}" 'BEGIN { if (b > 0 && a > 
     "httpkit-server exit status (SIGTERM)" "$server_status"
   echo "  errors by kind: $(json errors_by_kind)"
   echo "  machine CPU over the ${load_seconds:-?} s of load: $cpu_split"
+  echo "  machine load average (1/5/15 min) before the run: $load_before; commit $commit"
   echo "  command: scripts/experiment.sh --connections $connections --steady $steady --port $port --nice $niceness ${load_extra[*]}"
 } | tee "$out/table.txt" | tee -a "$out/experiment.log"
 
