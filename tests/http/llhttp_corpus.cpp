@@ -6,6 +6,7 @@
 #include <regex>
 #include <sstream>
 #include <string_view>
+#include <utility>
 
 namespace httpkit::test {
 namespace {
@@ -68,8 +69,10 @@ void interpret_log(LlhttpCase& c) {
   constexpr unsigned kFlagChunked = 1 << 3;
 
   std::string pending_field;
+  bool after_headers_complete = false;  // the previous line was "headers complete"
   for (const std::string& line : c.log) {
     std::smatch m;
+    const bool follows_headers_complete = std::exchange(after_headers_complete, false);
     if (line.find(" message begin") != std::string::npos) {
       c.messages.emplace_back();
       continue;
@@ -77,6 +80,7 @@ void interpret_log(LlhttpCase& c) {
     if (std::regex_search(line, m, kError)) {
       c.error_code = std::stoi(m[1]);
       c.error_reason = m[2];
+      c.error_after_headers_complete = follows_headers_complete;
       continue;
     }
     if (c.messages.empty()) continue;
@@ -85,8 +89,12 @@ void interpret_log(LlhttpCase& c) {
       const std::string bytes = c.input.substr(std::stoul(m[1]), std::stoul(m[2]));
       const std::string kind = m[3];
       // Cross-check the offsets against the logged text, where that text has
-      // no escapes (the log writes control bytes as \t, \f, ...).
-      const std::string text = line.substr(m.length(0) + 1, line.size() - m.length(0) - 2);
+      // no escapes (the log writes control bytes as \t, \f, ...). A span of
+      // one CR or LF is logged unquoted, as `cr` or `lf`.
+      const std::string logged = line.substr(m.length(0));
+      const std::string text = logged == "cr"   ? "\r"
+                               : logged == "lf" ? "\n"
+                                                : logged.substr(1, logged.size() - 2);
       if (text.find('\\') == std::string::npos && text != bytes) ++c.span_mismatches;
       if (kind == "method") msg.method += bytes;
       if (kind == "url") msg.url += bytes;
@@ -101,6 +109,7 @@ void interpret_log(LlhttpCase& c) {
       FieldList& fields = msg.headers_complete ? msg.trailers : msg.headers;
       if (!fields.empty()) fields.back().second = trim_trailing_whitespace(fields.back().second);
     } else if (std::regex_search(line, m, kHeadersComplete)) {
+      after_headers_complete = true;
       msg.headers_complete = true;
       msg.version_major = std::stoi(m[1]);
       msg.version_minor = std::stoi(m[2]);

@@ -39,6 +39,9 @@ struct LlhttpCase {
   std::vector<LlhttpMessage> messages;
   std::optional<int> error_code;  // from "error code=N"
   std::string error_reason;
+  // The error line directly follows "headers complete": llhttp refused the
+  // head in its checks after the on_headers_complete callback.
+  bool error_after_headers_complete = false;
   int span_mismatches = 0;  // logged span text that disagrees with the input at its offset
 };
 
@@ -51,6 +54,9 @@ std::string decode_http_block(const std::vector<std::string>& lines);
 // llhttp's error codes that are not errors: it stops to hand the connection
 // over (HPE_PAUSED_UPGRADE for Upgrade and CONNECT, HPE_PAUSED_H2_UPGRADE for PRI).
 inline constexpr int kPausedUpgrade = 22;
+// HPE_INVALID_TRANSFER_ENCODING: also raised after on_headers_complete, when
+// the Transfer-Encoding of a request does not end in chunked.
+inline constexpr int kInvalidTransferEncoding = 15;
 inline constexpr int kPausedH2Upgrade = 23;
 
 }  // namespace httpkit::test
