@@ -1,30 +1,19 @@
 // httpkit-server: the server of http-kit's 600k-connection benchmark.
 //
 // GET /?length=L answers text/plain with the first max(1, min(10240, L))
-// bytes of a constant string (1024 when L is absent).
+// bytes of http-kit's constant text (common/benchmark_text.hpp; 1024 when
+// L is absent).
 #include <charconv>
 #include <cstdio>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "common/benchmark_text.hpp"
 #include "httpkit/channel.hpp"
 #include "httpkit/server.hpp"
 
 namespace {
-
-const std::string& payload() {
-  static const std::string text = [] {
-    const std::string unit =
-        "http-kit is a http server & client written from scrach for high performance clojure "
-        "web applications, support async and websocket";
-    std::string s;
-    s.reserve(unit.size() * 200);
-    for (int i = 0; i < 200; ++i) s += unit;
-    return s;
-  }();
-  return text;
-}
 
 // /ws: a WebSocket echo (text stays text, binary stays binary).
 const std::shared_ptr<const httpkit::ChannelHandlers>& echo_handlers() {
@@ -50,16 +39,15 @@ httpkit::Response answer(const httpkit::Request& request) {
       return httpkit::Response::text("/ws is a WebSocket endpoint\n", 400);
     return httpkit::as_channel(request, echo_handlers());
   }
-  long length = 1024;
+  long length = httpkit::benchmark::kDefaultLength;
   const httpkit::Params params = request.query_params();  // get() returns views into it
   if (auto value = params.get("length")) {
     auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), length);
     if (ec != std::errc() || end != value->data() + value->size() || value->empty())
       return httpkit::Response::text("length must be an integer\n", 400);
   }
-  length = std::max(1L, std::min(10240L, length));
   httpkit::Response response;
-  response.body = std::string_view(payload()).substr(0, std::size_t(length));
+  response.body = httpkit::benchmark::kText.substr(0, httpkit::benchmark::body_length(length));
   response.header("Content-Type", "text/plain");
   return response;
 }
@@ -88,10 +76,9 @@ int main(int argc, char** argv) {
   if (processes == "auto") {
     options.processes = 0;
   } else {
-    auto [end, ec] = std::from_chars(processes.data(), processes.data() + processes.size(),
-                                     options.processes);
-    if (ec != std::errc() || end != processes.data() + processes.size() ||
-        options.processes < 1) {
+    auto [end, ec] =
+        std::from_chars(processes.data(), processes.data() + processes.size(), options.processes);
+    if (ec != std::errc() || end != processes.data() + processes.size() || options.processes < 1) {
       std::fprintf(stderr, "--processes: a positive number or auto\n");
       return 2;
     }

@@ -1,5 +1,6 @@
 #include "http_exchange.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -43,7 +44,7 @@ HttpExchange::Result HttpExchange::on_bytes(Connection& c, const char* data,
     data += used;
     size -= used;
   }
-  return on_body(c, size);
+  return on_body(c, data, size);
 }
 
 // Parses the head from `data` or, when it arrived in pieces, from the
@@ -90,9 +91,17 @@ HttpExchange::Result HttpExchange::on_head(Connection& c, const char* data, std:
   return {Result::done};
 }
 
-HttpExchange::Result HttpExchange::on_body(Connection& c, std::size_t size) const {
-  if (size > c.http.body_left) return {Result::failed};  // stray bytes after the body
-  c.http.body_left -= uint32_t(size);
+// `data` continues the body where the previous piece ended: its offset in
+// the text is what came so far.
+HttpExchange::Result HttpExchange::on_body(Connection& c, const char* data,
+                                           std::size_t size) const {
+  const std::size_t piece = std::min<std::size_t>(size, c.http.body_left);
+  const std::size_t offset = expected_body(c.http.length_param) - c.http.body_left;
+  if (std::memcmp(data, benchmark::kText.data() + offset, piece) != 0) {
+    return {Result::failed, ErrorKind::wrong_body};
+  }
+  if (size > piece) return {Result::failed};  // stray bytes after the body
+  c.http.body_left -= uint32_t(piece);
   return {c.http.body_left == 0 ? Result::done : Result::more};
 }
 

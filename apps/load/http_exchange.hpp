@@ -1,7 +1,9 @@
 // The seed's workload on one connection: GET /?length=L, then check that the
 // whole response is a 200 whose Content-Length and body are both
-// max(1, min(10240, L)) bytes. No I/O here: the worker hands bytes in and
-// sends the bytes this writes.
+// max(1, min(10240, L)) bytes, and that the body is that prefix of
+// http-kit's text (common/benchmark_text.hpp), compared piece by piece as
+// it arrives. No I/O here: the worker hands bytes in and sends the bytes
+// this writes.
 //
 // Its sibling is WsExchange (ws_exchange.hpp), chosen by
 // LoadOptions::workload: the same shape (start, on_bytes, error_on_close,
@@ -13,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/benchmark_text.hpp"
 #include "connection.hpp"
 #include "options.hpp"
 #include "random.hpp"
@@ -49,14 +52,14 @@ class HttpExchange {
 
  private:
   Result on_head(Connection& c, const char* data, std::size_t size, std::size_t& used) const;
-  Result on_body(Connection& c, std::size_t size) const;
+  Result on_body(Connection& c, const char* data, std::size_t size) const;
 
   Range length_;
 };
 
 // The body size the benchmark server answers ?length=L with.
 inline uint32_t expected_body(uint32_t length) {
-  return length < 1 ? 1 : (length > 10240 ? 10240 : length);
+  return uint32_t(benchmark::body_length(long(length)));
 }
 
 }  // namespace httpkit::load

@@ -22,6 +22,8 @@ std::string_view name_of(ErrorKind kind) {
       return "short response";
     case ErrorKind::wrong_response:
       return "wrong response";
+    case ErrorKind::wrong_body:
+      return "wrong body";
     case ErrorKind::bad_status:
       return "bad status";
     case ErrorKind::unexpected_close:

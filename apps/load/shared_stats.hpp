@@ -24,6 +24,7 @@ enum class ErrorKind : uint8_t {
   timeout,           // no complete response within --timeout
   short_response,    // the server closed in the middle of a response
   wrong_response,    // unparsable, wrong framing or Content-Length, stray bytes
+  wrong_body,        // the body's bytes are not the server's text (HTTP workload)
   bad_status,        // a status other than 200
   unexpected_close,  // the server closed an idle connection, or before answering
   no_address,        // the worker's slice of (source, port) tuples ran out

@@ -1,15 +1,19 @@
 // The pure parts of httpkit-load: ranges, the address plan, latency
-// buckets and the HTTP exchange's checks.
+// buckets, the HTTP exchange's checks (down to each body byte) and the
+// summary's error kinds.
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "address_plan.hpp"
+#include "common/benchmark_text.hpp"
 #include "http_exchange.hpp"
 #include "latency_histogram.hpp"
 #include "options.hpp"
+#include "reporter.hpp"
 
 namespace httpkit::load {
 namespace {
@@ -110,10 +114,13 @@ class HttpExchangeTest : public ::testing::Test {
     return std::string(out, exchange_.start(c_, random_, out));
   }
 
-  static std::string answer(uint32_t length, std::string_view status = "200 OK") {
+  // As httpkit-server answers: `body` defaults to the first `length` bytes of the text.
+  static std::string answer(uint32_t length, std::string_view status = "200 OK",
+                            std::optional<std::string> body = std::nullopt) {
     return "HTTP/1.1 " + std::string(status) +
            "\r\nServer: httpkit\r\nContent-Length: " + std::to_string(length) +
-           "\r\nContent-Type: text/plain\r\n\r\n" + std::string(length, 'x');
+           "\r\nContent-Type: text/plain\r\n\r\n" +
+           body.value_or(std::string(benchmark::kText.substr(0, length)));
   }
 
   HttpExchange::Result feed(std::string_view bytes) {
@@ -153,6 +160,44 @@ TEST_F(HttpExchangeTest, AcceptsTheAnswerSplitAnywhere) {
   }
 }
 
+TEST_F(HttpExchangeTest, AcceptsTheAnswerByteByByte) {
+  request();
+  const std::string whole = answer(c_.http.length_param);
+  for (std::size_t i = 0; i + 1 < whole.size(); ++i)
+    ASSERT_EQ(feed(std::string_view(whole).substr(i, 1)).status, HttpExchange::Result::more) << i;
+  EXPECT_EQ(feed(std::string_view(whole).substr(whole.size() - 1)).status,
+            HttpExchange::Result::done);
+}
+
+// A wrong byte is found wherever it is, and wherever the reads cut the body.
+TEST_F(HttpExchangeTest, RefusesABodyThatIsNotTheText) {
+  c_.http.length_param = 300;  // the text's sentence is shorter: it repeats
+  c_.http.head_done = false;
+  const std::string right = answer(300);
+  const std::size_t body_at = right.size() - 300;
+  for (std::size_t wrong = body_at; wrong < right.size(); wrong += 7) {
+    std::string bytes = right;
+    bytes[wrong] ^= 0x20;
+    for (std::size_t cut : {body_at - 5, body_at, wrong, wrong + 1, right.size() - 1}) {
+      Connection saved = c_;
+      auto first = feed(std::string_view(bytes).substr(0, cut));
+      auto verdict = first.status == HttpExchange::Result::failed
+                         ? first
+                         : feed(std::string_view(bytes).substr(cut));
+      EXPECT_EQ(verdict.status, HttpExchange::Result::failed) << wrong << " cut " << cut;
+      EXPECT_EQ(verdict.error, ErrorKind::wrong_body) << wrong << " cut " << cut;
+      HttpExchange::release(c_);
+      c_ = saved;
+    }
+  }
+  // The right size of other bytes, or of the text from the wrong place.
+  Connection saved = c_;
+  EXPECT_EQ(feed(answer(300, "200 OK", std::string(300, 'x'))).error, ErrorKind::wrong_body);
+  c_ = saved;
+  EXPECT_EQ(feed(answer(300, "200 OK", std::string(benchmark::kText.substr(1, 300)))).error,
+            ErrorKind::wrong_body);
+}
+
 TEST_F(HttpExchangeTest, RefusesWrongAnswers) {
   request();
   const uint32_t n = c_.http.length_param;
@@ -183,6 +228,30 @@ TEST(ExpectedBody, IsTheServersClamp) {
   EXPECT_EQ(expected_body(0), 1u);
   EXPECT_EQ(expected_body(4096), 4096u);
   EXPECT_EQ(expected_body(20000), 10240u);
+}
+
+TEST(BenchmarkText, IsHttpKitsSentenceRepeated) {
+  EXPECT_EQ(benchmark::kText.size(), 10240u);
+  EXPECT_EQ(benchmark::kText.substr(0, benchmark::kSentence.size()), benchmark::kSentence);
+  for (std::size_t i = 0; i < benchmark::kText.size(); ++i)
+    ASSERT_EQ(benchmark::kText[i], benchmark::kSentence[i % benchmark::kSentence.size()]) << i;
+}
+
+// A wrong body is an error kind of its own, in the summary as in the totals.
+TEST(Summary, CountsAWrongBodyByItself) {
+  LoadOptions options;
+  Snapshot last;
+  last.errors[std::size_t(ErrorKind::wrong_body)] = 3;
+  last.errors[std::size_t(ErrorKind::wrong_response)] = 1;
+  FinalReport report;
+  report.options = &options;
+  report.last = &last;
+  report.elapsed_s = 1;
+  const std::string json = Reporter(options).summary_json(report);
+  EXPECT_NE(json.find("\"errors\": 4,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"wrong_body\": 3"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"wrong_response\": 1"), std::string::npos) << json;
+  EXPECT_EQ(name_of(ErrorKind::wrong_body), "wrong body");
 }
 
 }  // namespace
