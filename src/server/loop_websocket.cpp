@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "server/loop_server.hpp"
 #include "server/websocket_accept.hpp"
@@ -52,8 +53,18 @@ void LoopServer::start_websocket(Connection& c, const ResponseContext&, const Ch
 
 void LoopServer::ws_readable(Connection& c) {
   const uint32_t generation = c.generation;
+  // Writes what the bytes read so far produced and counts what the socket
+  // refused against the channel's queue caps. False if that closed `c`.
+  const auto push = [&] {
+    flush(c);
+    if (c.generation == generation && c.channel) account_output(c);  // may run on_drain
+    return c.generation == generation;
+  };
   for (;;) {
-    if (c.output) {  // the peer is not reading: stop reading too
+    if (c.output) {
+      // What we owe the peer cannot go out: read nothing more from it until
+      // it drains (TCP backpressure: the peer's own sends then block), so a
+      // peer that sends without reading cannot make us queue without end.
       c.read_pending = true;
       break;
     }
@@ -61,6 +72,10 @@ void LoopServer::ws_readable(Connection& c) {
     if (n > 0) {
       ws_consume(c, read_buffer_.get(), std::size_t(n));
       if (c.generation != generation) return;
+      // Out before the next read, so that the check above sees it. (What is
+      // left unread when it stops is reported again, with the peer's FIN if
+      // any, by the EPOLLOUT event that finds the socket writable.)
+      if (!push()) return;
       if (std::size_t(n) < kReadBufferSize && !hangup_seen_) break;
       continue;
     }
@@ -73,8 +88,7 @@ void LoopServer::ws_readable(Connection& c) {
     if (c.generation == generation) close_connection(c, why);
     return;
   }
-  flush(c);
-  if (c.generation == generation) update_timer(c);
+  if (push()) update_timer(c);
 }
 
 void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
@@ -89,11 +103,28 @@ void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
   auto self = ch.shared_from_this();  // handlers may close the connection
   const ChannelHandlers& handlers = ch.handlers();
 
+  // RFC 6455 5.5.3: a pong for only the latest of several pings not yet
+  // answered. A run of pings (up to the next other frame, or to the end of
+  // what was read) gets one pong, so a ping flood costs one small frame per
+  // read rather than one per ping.
+  char pong_payload[125];
+  std::size_t pong_size = 0;
+  bool pong_due = false;
+  const auto answer_pings = [&] {
+    if (!pong_due || ch.close_sent_ || c.generation != generation) return;
+    pong_due = false;
+    std::string pong;
+    ws::append_pong_frame(pong, {pong_payload, pong_size});
+    emit(c, pong);
+  };
+
   bool done = false;
   while (!done) {
     ws::Event e = assembler.next(data, size, ch.deflate_.get());
     data += e.consumed;
     size -= e.consumed;
+    if (e.kind != ws::EventKind::ping) answer_pings();
+    if (c.generation != generation) return;
     switch (e.kind) {
       case ws::EventKind::need_more:
         done = true;
@@ -105,10 +136,11 @@ void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
         break;
       case ws::EventKind::ping:
         if (!ch.close_sent_) {
-          std::string pong;
-          ws::append_pong_frame(pong, e.payload);
-          emit(c, pong);
-          if (c.generation == generation && handlers.on_ping) handlers.on_ping(self, e.payload);
+          // Answered below, once the run of pings it belongs to has been read.
+          pong_size = std::min(e.payload.size(), sizeof pong_payload);
+          std::memcpy(pong_payload, e.payload.data(), pong_size);
+          pong_due = true;
+          if (handlers.on_ping) handlers.on_ping(self, e.payload);
         }
         break;
       case ws::EventKind::pong:
@@ -260,6 +292,8 @@ void LoopServer::ws_timer_fired(Connection& c) {
     ch.awaiting_pong_ = true;
     const uint32_t generation = c.generation;
     flush(c);
+    if (c.generation != generation) return;
+    account_output(c);
     if (c.generation != generation || c.output) return;
   }
   arm_ws_timer(c);
