@@ -8,6 +8,7 @@ failing or interrupted test never leaves a server behind.
 import atexit
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -107,6 +108,30 @@ class Server:
                 time.sleep(0.1)
             self.stop()  # died (port raced away) or never answered: retry elsewhere
         raise SystemExit("FAIL - could not start httpkit-server")
+
+    def start_on_free_port(self, timeout=None):
+        """Start on --port 0 and read the port the kernel chose back from the
+        server's "listen at ADDR:PORT" line: no port search, no race with
+        other listeners. Waits (bounded, scaled) until the server answers."""
+        binary = server_binary()
+        if not os.access(binary, os.X_OK):
+            raise SystemExit(f"FAIL - server binary not found: {binary} (set HTTPKIT_BIN_DIR)")
+        self.proc = subprocess.Popen(
+            [binary, "--port", "0", "--bind", "127.0.0.1", *self.args],
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + (scaled(10.0) if timeout is None else timeout)
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if self.port is None:
+                with open(self.log.name, "rb") as f:
+                    m = re.search(rb"listen at [^\s]+:(\d+)", f.read())
+                self.port = int(m.group(1)) if m else None
+            if self.port is not None and http_get_status(self.port, timeout=1.0) is not None:
+                print(f"started httpkit-server pid {self.proc.pid} on 127.0.0.1:{self.port}", flush=True)
+                return self
+            time.sleep(0.1)
+        tail = self.output_tail()
+        self.stop()
+        raise SystemExit(f"FAIL - httpkit-server did not come up on a free port; its output:\n{tail}")
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None and http_get_status(self.port) == 200
