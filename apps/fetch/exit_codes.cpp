@@ -23,7 +23,7 @@ int exit_code_for(const ClientError& error) {
     case ErrorKind::protocol:
       return 8;  // CURLE_WEIRD_SERVER_REPLY
     case ErrorKind::body_too_large:
-      return 63;  // CURLE_FILESIZE_EXCEEDED
+      return kFileTooLarge;
     case ErrorKind::too_many_redirects:
       return 47;  // CURLE_TOO_MANY_REDIRECTS
     case ErrorKind::overloaded:

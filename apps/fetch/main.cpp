@@ -3,14 +3,18 @@
 //   httpkit-fetch https://example.com/            body to stdout
 //   httpkit-fetch -i -L -w http://host/a http://host/b   two requests, one connection
 //   httpkit-fetch --ws ws://host/chat             lines in, messages out
+//   httpkit-fetch --max-filesize 10M URL          exit 63 past 10 MiB of decoded body
 //
 // Every failure ends with one line on stderr ("httpkit-fetch: <kind>: <why>")
 // and a non-zero exit status (curl's number for the same failure).
 #include <CLI/CLI.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <sstream>
 
 #include "exit_codes.hpp"
@@ -38,6 +42,8 @@ struct Flags {
   bool head = false;
   bool timing = false;
   bool raw = false;
+  bool compressed = false;    // curl's flag; asking for and decoding gzip is the default here
+  uint64_t max_filesize = 0;  // decoded body bytes; 0: no limit (curl's default)
   bool fail_on_http_error = false;
   std::vector<std::string> resolve;
   std::string ws_url;
@@ -67,7 +73,9 @@ RequestOptions build(const Flags& f, const std::string& url) {
   o.max_redirects = f.max_redirects;
   o.auto_decompress = !f.raw;
   o.as = BodyAs::stream;  // bodies go straight to the output, whatever their size
-  o.max_body = 0;
+  // The library counts decoded bytes: a small gzip body that inflates past
+  // the limit stops there, like any other.
+  o.max_body = f.max_filesize;
   o.tls.insecure = f.insecure;
   o.tls.ca_file = f.cacert;
   o.tls.ca_dir = f.capath;
@@ -115,10 +123,96 @@ double secs(std::chrono::microseconds us) {
   return double(us.count()) / 1e6;
 }
 
+// curl's size argument: bytes, or with a k, M or G suffix (powers of 1024).
+std::optional<uint64_t> parse_size(std::string_view text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  std::string_view suffix(end, std::size_t(text.data() + text.size() - end));
+  int shift = 0;
+  if (suffix.size() == 1) {
+    switch (suffix[0]) {
+      case 'k':
+      case 'K':
+        shift = 10;
+        break;
+      case 'm':
+      case 'M':
+        shift = 20;
+        break;
+      case 'g':
+      case 'G':
+        shift = 30;
+        break;
+      default:
+        return std::nullopt;
+    }
+  } else if (!suffix.empty()) {
+    return std::nullopt;
+  }
+  if (value > (UINT64_MAX >> shift)) return std::nullopt;
+  return value << shift;
+}
+
+// The body length the server announced, when what is written out is exactly
+// that many bytes: a Content-Length, and no coding the client will decode.
+std::optional<uint64_t> announced_output(const ClientResponse& head, bool head_request,
+                                         bool decodes) {
+  if (head_request || head.status < 200 || head.status == 204 || head.status == 304)
+    return std::nullopt;
+  if (decodes && head.header("content-encoding")) return std::nullopt;
+  auto lengths = head.header_values("content-length");
+  if (lengths.size() != 1) return std::nullopt;
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(lengths[0].data(), lengths[0].data() + lengths[0].size(), n);
+  if (ec != std::errc() || end != lengths[0].data() + lengths[0].size()) return std::nullopt;
+  return n;
+}
+
+// Ends a request from its own callbacks, which may run before the handle
+// exists (the loop can get the head before request() returns).
+class Refusal {
+ public:
+  void set_handle(const RequestHandle& handle) {
+    std::lock_guard lock(mutex_);
+    handle_ = handle;
+    have_handle_ = true;
+    if (refused_) handle_.cancel();
+  }
+  void refuse() {
+    std::lock_guard lock(mutex_);
+    refused_ = true;
+    if (have_handle_) handle_.cancel();
+  }
+  bool refused() {
+    std::lock_guard lock(mutex_);
+    return refused_;
+  }
+
+ private:
+  std::mutex mutex_;
+  RequestHandle handle_;
+  bool have_handle_ = false;
+  bool refused_ = false;
+};
+
 int fetch_one(Client& client, const Flags& f, const std::string& url, FILE* out) {
   RequestOptions o = build(f, url);
   bool write_failed = false;
+  uint64_t written = 0;
+  uint64_t announced = 0;
+  Refusal refusal;
+  const bool head_request = o.method == "HEAD", decodes = o.auto_decompress;
   o.stream.on_headers = [&](const ClientResponse& head) {
+    if (f.max_filesize) {
+      // Like curl: a body announced over the limit is not fetched at all.
+      auto length = announced_output(head, head_request, decodes);
+      if (length && *length > f.max_filesize) {
+        announced = *length;
+        refusal.refuse();
+        return;
+      }
+    }
     if (!f.include && !f.head) return;
     std::fprintf(out, "HTTP/1.1 %d\r\n", head.status);
     for (const HeaderView& h : head.headers)
@@ -127,10 +221,16 @@ int fetch_one(Client& client, const Flags& f, const std::string& url, FILE* out)
     std::fputs("\r\n", out);
   };
   o.stream.on_chunk = [&](std::string_view chunk) {
+    if (announced) return false;  // refused: read no more until the cancel lands
     if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) write_failed = true;
+    written += chunk.size();
     return true;
   };
-  ClientResponse r = client.fetch(std::move(o));
+  std::promise<ClientResponse> done;
+  auto response = done.get_future();
+  refusal.set_handle(
+      client.request(std::move(o), [&done](ClientResponse r) { done.set_value(std::move(r)); }));
+  ClientResponse r = response.get();
   std::fflush(out);
   if (f.timing) {
     std::fprintf(stderr,
@@ -142,6 +242,17 @@ int fetch_one(Client& client, const Flags& f, const std::string& url, FILE* out)
   }
   if (write_failed)
     die(fetch_app::kWriteError, "cannot write the body: " + std::string(std::strerror(errno)));
+  if (refusal.refused()) {
+    die(fetch_app::kFileTooLarge, "body too large: " + url + " announced " +
+                                      std::to_string(announced) + " bytes, over --max-filesize (" +
+                                      std::to_string(f.max_filesize) + " bytes); nothing written");
+  }
+  if (r.error.kind == ErrorKind::body_too_large && f.max_filesize) {
+    die(fetch_app::kFileTooLarge, "body too large: the body of " + url +
+                                      " (decoded) went past --max-filesize (" +
+                                      std::to_string(f.max_filesize) + " bytes); stopped after " +
+                                      std::to_string(written) + " bytes");
+  }
   if (r.error) {
     std::string kind(to_string(r.error.kind));
     if (r.error.timeout != TimeoutKind::none)
@@ -183,7 +294,14 @@ int main(int argc, char** argv) {
   app.add_flag("-I,--head", f.head, "send HEAD and print the headers");
   app.add_flag("-w,--timing", f.timing,
                "print DNS, connect, TLS, first byte and total times to stderr");
-  app.add_flag("--raw", f.raw, "do not ask for or decode gzip/deflate");
+  auto* raw = app.add_flag("--raw", f.raw, "do not ask for or decode gzip/deflate");
+  app.add_flag("--compressed", f.compressed,
+               "ask for gzip/deflate and decode it (the default; curl's flag)")
+      ->excludes(raw);
+  std::string max_filesize;
+  app.add_option("--max-filesize", max_filesize,
+                 "stop with exit 63 once a decoded body passes BYTES (k, M, G suffixes: "
+                 "KiB, MiB, GiB; 0: no limit, the default)");
   app.add_flag("-f,--fail", f.fail_on_http_error, "exit 22 on an HTTP status >= 400");
   app.add_option("--resolve", f.resolve, "HOST:PORT:ADDRESS, like curl (the port is ignored)")
       ->allow_extra_args(false);
@@ -194,6 +312,13 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : fetch_app::kUsage;
   }
   if (f.urls.empty() && f.ws_url.empty()) die(fetch_app::kUsage, "no URL given (try --help)");
+  if (!max_filesize.empty()) {
+    auto limit = parse_size(max_filesize);
+    if (!limit)
+      die(fetch_app::kUsage,
+          "bad --max-filesize '" + max_filesize + "' (want BYTES, or with a k, M or G suffix)");
+    f.max_filesize = *limit;
+  }
 
   ClientConfig config;
   for (const std::string& r : f.resolve) {
