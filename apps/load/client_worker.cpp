@@ -284,16 +284,8 @@ void ClientWorker::on_connection_timer(io::TimerNode* node) {
       }
       break;
     case ConnState::sending:
-      self.fail(c, fd, ErrorKind::timeout);
-      break;
     case ConnState::awaiting:
-      // The same for a response that arrived but was not read yet.
-      if (self.websocket_) {
-        self.read_ws(c, fd, 0);
-      } else {
-        self.read_response(c, fd, 0);
-      }
-      if (c.state == ConnState::awaiting) self.fail(c, fd, ErrorKind::timeout);
+      self.on_response_deadline(c, fd);
       break;
     case ConnState::idle:
       self.start_request(c, fd);
@@ -301,6 +293,32 @@ void ClientWorker::on_connection_timer(io::TimerNode* node) {
     case ConnState::unused:
       break;
   }
+}
+
+// The same for the response timer: a socket that became writable, or a
+// response that arrived, while the worker was busy elsewhere is not a
+// timeout. A request that goes out only now was held up here, not by the
+// server, so its response gets the full --timeout, like a late connect's.
+void ClientWorker::on_response_deadline(Connection& c, int fd) {
+  if (c.state == ConnState::sending) {
+    if (websocket_) {
+      if (!flush_ws(c, fd)) return;
+    } else {
+      continue_send(c, fd);
+    }
+    if (c.state == ConnState::awaiting) {
+      loop_.timers().arm(c.timer, loop_.now_ms(), options_.response_timeout_ms);
+    } else if (c.state == ConnState::sending) {
+      fail(c, fd, ErrorKind::timeout);
+    }
+    return;
+  }
+  if (websocket_) {
+    read_ws(c, fd, 0);
+  } else {
+    read_response(c, fd, 0);
+  }
+  if (c.state == ConnState::awaiting) fail(c, fd, ErrorKind::timeout);
 }
 
 // ------------------------------------------------------------ the exchange

@@ -49,8 +49,12 @@ class ClientWorker {
     ClientWorker* self = nullptr;
   };
 
+  // tests/load/worker_probe.hpp: turns the loop and fires timers by hand.
+  friend struct WorkerProbe;
+
   static void on_event(void* self, int fd, uint32_t events);
   static void on_connection_timer(io::TimerNode* node);
+  void on_response_deadline(Connection& c, int fd);
   static void on_tick(io::TimerNode* node);
 
   // Opening connections at the planned pace.

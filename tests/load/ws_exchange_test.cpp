@@ -16,11 +16,16 @@
 #include "ws/frame.hpp"
 #include "ws/handshake.hpp"
 #include "ws_exchange.hpp"
+#include "ws_server_side.hpp"
 
 namespace httpkit::load {
 namespace {
 
 using Status = WsExchange::Result::Status;
+using test::parse_request;
+using test::ParsedRequest;
+using test::server_answer;
+using test::server_frame;
 
 WsExchange::Settings settings(Range length, bool deflate = false) {
   WsExchange::Settings s;
@@ -29,14 +34,6 @@ WsExchange::Settings settings(Range length, bool deflate = false) {
   s.path = "/ws";
   s.host = "127.0.0.1:8123";
   return s;
-}
-
-// A frame as httpkit's server writes it: unmasked.
-std::string server_frame(ws::Opcode opcode, std::string_view payload, bool fin = true,
-                         bool rsv1 = false) {
-  std::string out;
-  ws::append_frame(out, {opcode, fin, rsv1, std::nullopt}, payload);
-  return out;
 }
 
 // A frame the client wrote: its header, and its payload unmasked.
@@ -57,17 +54,6 @@ ClientFrame read_client_frame(std::string_view bytes) {
   return f;
 }
 
-struct ParsedRequest {
-  std::string bytes;  // the fields point into it
-  http::HeaderField fields[32];
-  http::RequestHead head;
-  http::ParseResult result;
-};
-
-void parse_request(ParsedRequest& r) {
-  r.result = http::parse_request_head(r.bytes, {}, r.fields, 32, r.head);
-}
-
 std::string_view field(const ParsedRequest& r, std::string_view name) {
   for (std::size_t i = 0; i < r.head.num_headers; ++i) {
     if (iequals(r.fields[i].name, name)) return r.fields[i].value;
@@ -77,23 +63,6 @@ std::string_view field(const ParsedRequest& r, std::string_view name) {
 
 class WsExchangeTest : public ::testing::Test {
  protected:
-  // What httpkit's server answers to `request`, deflate as it is configured.
-  static std::string server_answer(const std::string& request, bool server_deflate) {
-    ParsedRequest r;
-    r.bytes = request;
-    parse_request(r);
-    EXPECT_EQ(r.result.status, http::ParseStatus::complete);
-    ws::UpgradeOptions options;
-    options.deflate.enabled = server_deflate;
-    const ws::UpgradeResponse response =
-        ws::accept_upgrade(r.head.method, r.head.version_minor,
-                           std::span<const HeaderView>(r.fields, r.head.num_headers), options);
-    EXPECT_EQ(response.status, 101) << response.error;
-    std::string out;
-    response.append_response(out);
-    return out;
-  }
-
   WsExchange::Result feed(WsExchange& exchange, Connection& c, std::string_view bytes) {
     return exchange.on_bytes(c, bytes.data(), bytes.size(), reply_);
   }
