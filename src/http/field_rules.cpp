@@ -12,7 +12,6 @@ constexpr Fault bad(std::string_view detail) {
   return {ParseError::bad_request, detail};
 }
 
-
 }  // namespace
 
 Fault FieldRules::on_field(std::string_view name, std::string_view value) {
@@ -116,12 +115,16 @@ Fault FieldRules::finish(RequestHead& out) const {
 
   out.framing = BodyFraming::none;
   if (transfer_encoding_seen_) {
-    // RFC 9112 §6.1: a coding we do not understand is a 501; with no coding
-    // at all (only empty elements) the framing is simply broken.
+    // RFC 9112 §6.3: unless chunked is the final coding the body's length
+    // cannot be known, which MUST be a 400 and a close. Only then is a
+    // coding we do not understand (gzip, chunked) the 501 of §6.1.
+    if (!chunked_seen_) {
+      return bad(unknown_coding_seen_ ? "chunked is not the final transfer coding"
+                                      : "Transfer-Encoding without a coding");
+    }
     if (unknown_coding_seen_) {
       return {ParseError::not_implemented, "unsupported transfer coding"};
     }
-    if (!chunked_seen_) return bad("Transfer-Encoding without a coding");
     out.framing = BodyFraming::chunked;
   } else if (content_length_seen_) {
     out.framing = BodyFraming::content_length;

@@ -298,13 +298,13 @@ TEST_F(RequestParserTest, TransferEncoding) {
   }
 }
 
-TEST_F(RequestParserTest, TransferCodingsOtherThanChunkedAreNotImplemented) {
+// RFC 9112 §6.1: a coding the server does not understand, applied before the
+// final chunked, SHOULD get 501.
+TEST_F(RequestParserTest, TransferCodingsBeforeChunkedAreNotImplemented) {
   for (std::string_view fields : {
-           "Transfer-Encoding: gzip\r\n",
-           "Transfer-Encoding: identity\r\n",
-           "Transfer-Encoding: chunkedchunked\r\n",
            "Transfer-Encoding: gzip, chunked\r\n",
            "Transfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n",
+           "Transfer-Encoding: identity, chunked\r\n",
        }) {
     EXPECT_EQ(error_of(with_host("POST / HTTP/1.1", fields)), ParseError::not_implemented)
         << fields;
@@ -313,6 +313,10 @@ TEST_F(RequestParserTest, TransferCodingsOtherThanChunkedAreNotImplemented) {
 
 TEST_F(RequestParserTest, FaultyTransferEncodingIsABadRequest) {
   for (std::string_view fields : {
+           // RFC 9112 §6.3: chunked not the final coding MUST get 400 and a
+           // close, whatever the codings are: the body's length is unknown.
+           "Transfer-Encoding: gzip\r\n", "Transfer-Encoding: identity\r\n",
+           "Transfer-Encoding: chunkedchunked\r\n",
            "Transfer-Encoding: chunked, gzip\r\n",  // chunked not last
            "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n",
            "Transfer-Encoding: chunked, chunked\r\n",  // applied twice

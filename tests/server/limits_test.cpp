@@ -8,7 +8,9 @@
 namespace httpkit::test {
 namespace {
 
-Response ok(const Request&) { return Response::text("ok"); }
+Response ok(const Request&) {
+  return Response::text("ok");
+}
 
 struct BadCase {
   const char* name;
@@ -54,18 +56,23 @@ INSTANTIATE_TEST_SUITE_P(
                 400},
         BadCase{"bad_chunk_size",
                 "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
-        BadCase{"unknown_coding", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n",
+        // RFC 9112 §6.3: without a final chunked the body's length is unknown.
+        BadCase{"chunked_not_final",
+                "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 400},
+        // RFC 9112 §6.1: a coding before chunked that we do not implement.
+        BadCase{"unknown_coding",
+                "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
                 501},
         BadCase{"line_too_long", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n",
                 414},
         BadCase{"line_too_long_unfinished", "GET /" + std::string(9000, 'a'), 414},
-        BadCase{"headers_too_large", head_with("X-Big: " + std::string(70000, 'b') + "\r\n"),
-                431},
-        BadCase{"body_too_large",
-                "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 9000000\r\n\r\n", 413},
+        BadCase{"headers_too_large", head_with("X-Big: " + std::string(70000, 'b') + "\r\n"), 431},
+        BadCase{"body_too_large", "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 9000000\r\n\r\n",
+                413},
         BadCase{"chunked_body_too_large",
                 "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                "900000\r\n" + std::string(0x900000, 'x') + "\r\n0\r\n\r\n",
+                "900000\r\n" +
+                    std::string(0x900000, 'x') + "\r\n0\r\n\r\n",
                 413},
         BadCase{"space_before_colon", head_with("X-Bad : v\r\n"), 400},
         BadCase{"obs_fold", head_with("X-Fold: a\r\n b\r\n"), 400},
