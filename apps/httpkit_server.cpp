@@ -4,6 +4,7 @@
 // bytes of http-kit's constant text (common/benchmark_text.hpp; 1024 when
 // L is absent).
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -71,6 +72,18 @@ int main(int argc, char** argv) {
   app.add_option("--worker-threads", options.worker_threads,
                  "run the handler on this many threads (0: inline on the loops)")
       ->capture_default_str();
+  // Deadlines a peer controls, in milliseconds (tests shorten them).
+  const auto deadline = [&](const char* name, std::chrono::milliseconds& value, const char* what) {
+    app.add_option_function<long>(
+           name, [&value](long ms) { value = std::chrono::milliseconds(ms); }, what)
+        ->check(CLI::PositiveNumber)
+        ->default_str(std::to_string(value.count()));
+  };
+  deadline("--header-timeout", options.header_timeout,
+           "ms from a request's first byte to its head's end");
+  deadline("--body-timeout", options.body_timeout, "ms a request body may stall");
+  deadline("--idle-timeout", options.idle_timeout, "ms a keep-alive connection may idle");
+  deadline("--write-timeout", options.write_timeout, "ms a response may wait for a reader");
   CLI11_PARSE(app, argc, argv);
 
   if (processes == "auto") {
