@@ -30,28 +30,34 @@ void LoopServer::start_channel(Connection& c, const ResponseContext& ctx, const 
 }
 
 void LoopServer::channel_apply(ServerChannel& ch, ServerChannel::Outgoing out) {
-  const std::size_t bytes = out.op == ServerChannel::Op::response
-                                ? std::visit(
-                                      [](const auto& b) -> std::size_t {
-                                        using B = std::decay_t<decltype(b)>;
-                                        if constexpr (std::is_same_v<B, std::string>) return b.size();
-                                        return 0;
-                                      },
-                                      out.response.body)
-                                : (out.op == ServerChannel::Op::text ||
-                                           out.op == ServerChannel::Op::binary
-                                       ? out.data.size()
-                                       : 0);
-  // The bytes leave the send queue here; what the socket refuses is
-  // counted again below as unsent output.
-  ch.queued_.fetch_sub(bytes, std::memory_order_relaxed);
-  shared_.queued_total.fetch_sub(bytes, std::memory_order_relaxed);
+  const std::size_t bytes =
+      out.op == ServerChannel::Op::response
+          ? std::visit(
+                [](const auto& b) -> std::size_t {
+                  using B = std::decay_t<decltype(b)>;
+                  if constexpr (std::is_same_v<B, std::string>) return b.size();
+                  return 0;
+                },
+                out.response.body)
+          : (out.op == ServerChannel::Op::text || out.op == ServerChannel::Op::binary
+                 ? out.data.size()
+                 : 0);
+  // The message stays counted as queued until the socket has taken what it
+  // will, and then leaves in the same change that counts what it refused
+  // (account_output): a send racing on another thread never sees the queue
+  // dip between the two and slips past the cap.
+  const auto keep = ch.shared_from_this();  // ch outlives a close below
+  const auto leave = [&] {
+    ch.queued_.fetch_sub(bytes, std::memory_order_relaxed);
+    shared_.queued_total.fetch_sub(bytes, std::memory_order_relaxed);
+  };
 
   Connection& c = shared_.table.at(ch.fd_);
-  if (c.owner != this || c.generation != ch.generation_ || c.channel != &ch) return;
+  if (c.owner != this || c.generation != ch.generation_ || c.channel != &ch) return leave();
   ServingScope scope(*this, c);
   const uint32_t generation = c.generation;
   if (out.op == ServerChannel::Op::abort) {
+    leave();
     close_connection(c, CloseStatus::server_close);
     return;
   }
@@ -60,10 +66,15 @@ void LoopServer::channel_apply(ServerChannel& ch, ServerChannel::Outgoing out) {
   } else {
     http_channel_apply(c, ch, out);
   }
+  if (c.generation != generation || scope.nested() || c.channel != &ch) leave();
   if (c.generation != generation || scope.nested()) return;
   if (c.channel == &ch) {
     flush(c);
-    if (c.generation == generation && c.channel == &ch) account_output(c);
+    if (c.generation == generation && c.channel == &ch) {
+      account_output(c, bytes);
+    } else {
+      leave();
+    }
   } else if (scope.inside_another()) {
     // Serving the requests queued behind this response would parse heads
     // into the storage the other connection's handler still reads: later.
@@ -177,17 +188,20 @@ void LoopServer::release_channel(Connection& c, CloseStatus why) {
   if (ch.handlers().on_close) ch.handlers().on_close(self, why);
 }
 
-// Counts the connection's unsent output as queued channel bytes, and tells
-// the handler when the queue drained below the low-water mark.
-void LoopServer::account_output(Connection& c) {
+// Counts the connection's unsent output as queued channel bytes (and takes
+// `leaving`, a message just handed to the socket, off the queue in the same
+// change), and tells the handler when the queue drained below the low-water
+// mark.
+void LoopServer::account_output(Connection& c, std::size_t leaving) {
   ServerChannel& ch = *c.channel;
-  std::size_t unsent = c.output ? c.output->bytes.size() - c.output->offset : 0;
-  if (unsent >= ch.output_counted_) {
-    ch.queued_.fetch_add(unsent - ch.output_counted_, std::memory_order_relaxed);
-    shared_.queued_total.fetch_add(unsent - ch.output_counted_, std::memory_order_relaxed);
+  const std::size_t unsent = c.output ? c.output->bytes.size() - c.output->offset : 0;
+  const std::size_t counted = ch.output_counted_ + leaving;
+  if (unsent >= counted) {
+    ch.queued_.fetch_add(unsent - counted, std::memory_order_relaxed);
+    shared_.queued_total.fetch_add(unsent - counted, std::memory_order_relaxed);
   } else {
-    ch.queued_.fetch_sub(ch.output_counted_ - unsent, std::memory_order_relaxed);
-    shared_.queued_total.fetch_sub(ch.output_counted_ - unsent, std::memory_order_relaxed);
+    ch.queued_.fetch_sub(counted - unsent, std::memory_order_relaxed);
+    shared_.queued_total.fetch_sub(counted - unsent, std::memory_order_relaxed);
   }
   ch.output_counted_ = unsent;
   std::size_t queued = ch.queued_.load(std::memory_order_relaxed);

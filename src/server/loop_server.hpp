@@ -104,7 +104,7 @@ class LoopServer {
   void http_channel_apply(Connection& c, ServerChannel& ch, ServerChannel::Outgoing& out);
   void finish_http_channel(Connection& c);
   void release_channel(Connection& c, CloseStatus why);
-  void account_output(Connection& c);
+  void account_output(Connection& c, std::size_t leaving = 0);
   void emit(Connection& c, std::string_view bytes);
 
   // WebSocket (loop_websocket.cpp).
