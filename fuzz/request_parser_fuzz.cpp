@@ -1,27 +1,28 @@
-// libFuzzer target: the input is everything a client sent on one connection.
-// It is served the way a server would — head, body (Content-Length or
-// chunked), next pipelined request — once with the default limits and once
-// with tight ones, and every result is checked against the invariants the
-// server relies on. A violated invariant traps.
+// libFuzzer target for the pure request parsers: the input is everything a
+// client sent on one connection. It is walked request by request — head,
+// body (Content-Length or chunked), the next pipelined request — once with
+// the default limits and once with tight ones, and every parse is checked
+// against the invariants the server relies on (views inside the bytes, the
+// same verdict for a prefix, the same body whole or split). A violated
+// invariant traps. The server's own buffering of these requests is fuzzed
+// by server_connection_fuzz.cpp.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.hpp"
 #include "http/chunked_decoder.hpp"
 #include "http/request_parser.hpp"
 #include "httpkit/params.hpp"
+#include "httpkit/server.hpp"
 
 namespace {
 
 using namespace httpkit::http;
 
-#define FUZZ_CHECK(condition)           \
-  do {                                  \
-    if (!(condition)) __builtin_trap(); \
-  } while (0)
-
-constexpr std::size_t kFieldCapacity = 64;
+// The field array the server parses into holds options.max_headers fields.
+const std::size_t kFieldCapacity = httpkit::ServerOptions{}.max_headers;
 
 struct Limits {
   ParseLimits head;
@@ -44,14 +45,14 @@ void check_result_shape(const ParseResult& r) {
 }
 
 void check_complete_head(const RequestHead& head, std::string_view input,
-                         const HeaderField* fields) {
+                         const std::vector<HeaderField>& fields) {
   FUZZ_CHECK(head.head_length >= 4 && head.head_length <= input.size());
   const std::string_view bytes = input.substr(0, head.head_length);
   FUZZ_CHECK(!head.method.empty() && inside(head.method, bytes));
   FUZZ_CHECK(!head.target.empty() && inside(head.target, bytes));
   FUZZ_CHECK(inside(head.path, head.target) && inside(head.query, head.target));
   FUZZ_CHECK(head.version_minor <= 1);
-  FUZZ_CHECK(head.headers == fields && head.num_headers <= kFieldCapacity);
+  FUZZ_CHECK(head.headers == fields.data() && head.num_headers <= kFieldCapacity);
   for (std::size_t i = 0; i < head.num_headers; ++i) {
     FUZZ_CHECK(!head.headers[i].name.empty() && inside(head.headers[i].name, bytes));
     FUZZ_CHECK(inside(head.headers[i].value, bytes));
@@ -64,10 +65,10 @@ void check_complete_head(const RequestHead& head, std::string_view input,
 // The same answer whatever the split: a prefix is incomplete or parses alike.
 void check_prefix(std::string_view input, std::size_t prefix_length, const ParseResult& whole,
                   const Limits& limits) {
-  HeaderField fields[kFieldCapacity];
+  std::vector<HeaderField> fields(kFieldCapacity);
   RequestHead head;
-  const ParseResult r =
-      parse_request_head(input.substr(0, prefix_length), limits.head, fields, kFieldCapacity, head);
+  const ParseResult r = parse_request_head(input.substr(0, prefix_length), limits.head,
+                                           fields.data(), fields.size(), head);
   check_result_shape(r);
   if (r.status == ParseStatus::incomplete) return;
   FUZZ_CHECK(r.status == whole.status && r.error == whole.error);
@@ -110,13 +111,14 @@ ChunkedDecoder::Step decode_chunked(char* body, std::size_t len, const Limits& l
   return step;
 }
 
-void serve(std::vector<char> connection, const Limits& limits) {
+void walk(std::vector<char> connection, const Limits& limits) {
   std::size_t pos = 0;
   while (pos < connection.size()) {
     const std::string_view input(connection.data() + pos, connection.size() - pos);
-    HeaderField fields[kFieldCapacity];
+    std::vector<HeaderField> fields(kFieldCapacity);
     RequestHead head;
-    const ParseResult r = parse_request_head(input, limits.head, fields, kFieldCapacity, head);
+    const ParseResult r =
+        parse_request_head(input, limits.head, fields.data(), fields.size(), head);
     check_result_shape(r);
     check_prefix(input, input.size() / 2, r, limits);
     check_prefix(input, input.size() - 1, r, limits);
@@ -148,7 +150,7 @@ void serve(std::vector<char> connection, const Limits& limits) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const std::vector<char> connection(data, data + size);
-  serve(connection, Limits{});
+  walk(connection, Limits{});
 
   Limits tight;
   tight.head.max_request_line = 48;
@@ -157,6 +159,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   tight.body.max_body = 512;
   tight.body.max_line = 24;
   tight.body.max_trailers = 64;
-  serve(connection, tight);
+  walk(connection, tight);
   return 0;
 }

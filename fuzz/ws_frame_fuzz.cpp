@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.hpp"
 #include "ws/deflate.hpp"
 #include "ws/frame.hpp"
 #include "ws/handshake.hpp"
@@ -27,11 +28,6 @@
 namespace {
 
 using namespace httpkit::ws;
-
-#define FUZZ_CHECK(condition)           \
-  do {                                  \
-    if (!(condition)) __builtin_trap(); \
-  } while (0)
 
 struct Config {
   AssemblerOptions options;
