@@ -2,12 +2,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <thread>
 
+#include "handler_gate.hpp"
 #include "raw_client.hpp"
 #include "test_server.hpp"
 
@@ -249,21 +249,24 @@ TEST(Server, WorkerPoolOverflowAnswers503) {
   ServerOptions o = test_options();
   o.worker_threads = 1;
   o.worker_queue = 1;
-  std::atomic<bool> release{false};
+  HandlerGate gate;
   TestServer server(
       [&](const Request&) {
-        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        gate.pass();
         return Response::text("done");
       },
       o);
+  auto release = gate.open_on_exit();
   RawClient a(server.port()), b(server.port()), c(server.port());
   a.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a occupies the worker
-  b.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");                  // b fills the queue
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(gate.wait_entered(1));  // a occupies the only worker
+  b.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  // The loop queues a request in the same turn as it reads it: once b's
+  // bytes are read, b fills the queue.
+  ASSERT_TRUE(b.wait_until_server_read());
   c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_EQ(c.read_response().status, 503);
-  release = true;
+  gate.open();
   EXPECT_EQ(a.read_response().status, 200);
   EXPECT_EQ(b.read_response().status, 200);
 }
@@ -271,23 +274,26 @@ TEST(Server, WorkerPoolOverflowAnswers503) {
 TEST(Server, GracefulStopFinishesTheResponseInFlight) {
   ServerOptions o = test_options();
   o.worker_threads = 1;
+  HandlerGate gate;
   auto server = std::make_unique<Server>(
-      [](const Request&) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      [&](const Request&) {
+        gate.pass();
         return Response::text("finished");
       },
       o);
   server->start();
+  auto release = gate.open_on_exit();
   RawClient idle(server->port());
   RawClient busy(server->port());
   busy.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(gate.wait_entered(1));  // the response is in flight
   server->stop();
   EXPECT_EQ(server->status(), ServerStatus::stopping);
+  EXPECT_TRUE(idle.closed_by_peer());  // while the handler still runs
+  gate.open();
   RawResponse r = busy.read_response();
   EXPECT_EQ(r.body, "finished");
   EXPECT_EQ(r.get("connection"), "close");
-  EXPECT_TRUE(idle.closed_by_peer());
   server->wait();
   EXPECT_EQ(server->status(), ServerStatus::stopped);
   RawClient refused(server->port());
