@@ -331,6 +331,9 @@ std::size_t LoopServer::process(Connection& c, char* base, std::size_t size,
     if (c.generation != generation) return pos;
     pos += request_end;
     progress = RequestProgress{};
+    // The next head's deadline runs from its own first byte: update_timer
+    // starts a header deadline only for a connection not already reading.
+    if (c.phase == Phase::reading) c.phase = Phase::idle;
     if (out_.size() > kOutFlushThreshold) {
       flush(c);
       if (c.generation != generation) return pos;
