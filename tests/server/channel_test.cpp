@@ -293,14 +293,26 @@ TEST(EventStream, StreamsEventsAndHeartbeats) {
   ASSERT_TRUE(ch);
   stream = std::make_shared<EventStream>(ch, 30ms);
   stream->send("one", "greeting", "1");
-  std::this_thread::sleep_for(100ms);
+  RawResponse head = c.read_head();
+  EXPECT_EQ(head.get("content-type"), "text/event-stream; charset=utf-8");
+  // Wait for a heartbeat to arrive instead of sleeping for one: a loaded
+  // loop may fire its timer late. Each event is one chunk, so the events
+  // can be looked for on the wire.
+  std::string wire;
+  auto read_until = [&](std::string_view seen) {
+    while (wire.find(seen) == std::string::npos) {
+      std::string got = c.read_some(4096);
+      if (got.empty()) return false;  // the connection ended, or 5 s passed
+      wire += got;
+    }
+    return true;
+  };
+  ASSERT_TRUE(read_until(": heartbeat\n\n")) << wire;
   stream->send("two");
   stream->close();
-  RawResponse r = c.read_response();
-  EXPECT_EQ(r.get("content-type"), "text/event-stream; charset=utf-8");
-  EXPECT_NE(r.body.find("event: greeting\nid: 1\ndata: one\n\n"), std::string::npos);
-  EXPECT_NE(r.body.find(": heartbeat\n\n"), std::string::npos);
-  EXPECT_NE(r.body.find("data: two\n\n"), std::string::npos);
+  ASSERT_TRUE(read_until("\r\n0\r\n\r\n")) << wire;  // the last chunk
+  EXPECT_NE(wire.find("event: greeting\nid: 1\ndata: one\n\n"), std::string::npos);
+  EXPECT_NE(wire.find("data: two\n\n"), std::string::npos);
 }
 
 }  // namespace
