@@ -212,3 +212,13 @@ class Checks:
         for f in self.failed:
             print(f"  - {f}")
         sys.exit(1)
+
+
+def run(main, checks):
+    """Runs a test's main(): an exception is one failed check, not a lost
+    summary; then the checks decide the exit status."""
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001 - reported, not swallowed
+        checks.check("test ran to the end", False, f"{type(e).__name__}: {e}")
+    checks.finish()

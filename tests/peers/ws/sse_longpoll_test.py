@@ -214,8 +214,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:
-        checks.check("test ran to the end", False, f"{type(e).__name__}: {e}")
-    checks.finish()
+    peerlib.run(main, checks)
