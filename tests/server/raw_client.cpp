@@ -214,6 +214,20 @@ bool RawClient::wait_until_server_read(int timeout_ms) {
   }
 }
 
+std::size_t RawClient::set_server_send_buffer(int bytes, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  int server;
+  while ((server = server_end()) < 0) {  // not accepted yet
+    if (std::chrono::steady_clock::now() > deadline) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (setsockopt(server, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0) return 0;
+  int size = 0;
+  socklen_t len = sizeof size;
+  getsockopt(server, SOL_SOCKET, SO_SNDBUF, &size, &len);
+  return std::size_t(size);
+}
+
 std::size_t RawClient::receive_buffer() const {
   int size = 0;
   socklen_t len = sizeof size;

@@ -47,6 +47,10 @@ class RawClient {
   // sent so far: this client's bytes are acknowledged and the server's end
   // of the connection holds none unread. False on timeout.
   bool wait_until_server_read(int timeout_ms = 5000);
+  // Sets SO_SNDBUF on the server's end of this connection (found the same
+  // way): with a small one, every read this client makes frees room that
+  // wakes the server. Returns the size the kernel chose; 0 on timeout.
+  std::size_t set_server_send_buffer(int bytes, int timeout_ms = 5000);
   // This socket's receive buffer as the kernel sizes it.
   std::size_t receive_buffer() const;
   bool ok() const { return fd_ >= 0; }
