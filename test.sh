@@ -30,7 +30,11 @@ run() {
 
 # --no-tests=error: a label that selects nothing is a broken suite, not a pass.
 ctest_run() { ctest --no-tests=error --output-on-failure "$@"; }
-sanitized() { env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$@"; }
+# A subshell, not env(1): what it runs may be one of the functions above.
+sanitized() { (
+  export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+  "$@"
+); }
 
 run "unit tests" ctest_run --test-dir build -L unit -j2
 run "unit tests under ASan+UBSan" sanitized ctest_run --test-dir build-asan -L unit -j2
