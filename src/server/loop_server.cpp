@@ -31,15 +31,14 @@ Connection& owner_of(io::TimerNode* node) {
                                         offsetof(Connection, timer));
 }
 
-uint64_t ms(std::chrono::milliseconds d) { return uint64_t(d.count()); }
+uint64_t ms(std::chrono::milliseconds d) {
+  return uint64_t(d.count());
+}
 
 }  // namespace
 
 SharedState::SharedState(Handler h, const ServerOptions& o, std::size_t process_limit)
-    : handler(std::move(h)),
-      options(o),
-      table(descriptor_limit()),
-      max_connections(process_limit) {
+    : handler(std::move(h)), options(o), table(descriptor_limit()), max_connections(process_limit) {
   parse_limits.max_request_line = o.max_line;
   parse_limits.max_head_bytes = std::max(o.max_head, o.max_line);
   parse_limits.max_headers = o.max_headers;
@@ -68,7 +67,9 @@ LoopServer::~LoopServer() {
   if (listen_fd_ >= 0) close(listen_fd_);
 }
 
-void LoopServer::run() { loop_.run(); }
+void LoopServer::run() {
+  loop_.run();
+}
 
 // ---------------------------------------------------------------- accepting
 
@@ -186,7 +187,7 @@ void LoopServer::on_readable(Connection& c) {
     if (n > 0) {
       consume(c, read_buffer_.get(), std::size_t(n));
       if (c.generation != generation) return;  // closed while answering
-      if (c.phase == Phase::websocket) {  // upgraded: the rest are frames
+      if (c.phase == Phase::websocket) {       // upgraded: the rest are frames
         c.read_pending = true;
         resume(c);
         return;
@@ -348,9 +349,8 @@ LoopServer::Step LoopServer::advance(Connection& c, RequestProgress& p, char* ba
   http::RequestHead head;
   if (!p.head_length) {
     std::size_t end = http::find_head_end(bytes, p.scan_from);
-    auto parsed = http::parse_request_head(end ? bytes.substr(0, end) : bytes,
-                                           shared_.parse_limits, header_storage_.data(),
-                                           header_storage_.size(), head);
+    auto parsed = http::parse_request_head(end ? bytes.substr(0, end) : bytes, shared_.parse_limits,
+                                           header_storage_.data(), header_storage_.size(), head);
     if (parsed.status == http::ParseStatus::error) {
       fail(c, http::status_of(parsed.error), http::reason_of(parsed.error), bytes);
       return Step::failed;
@@ -397,12 +397,17 @@ LoopServer::Step LoopServer::advance(Connection& c, RequestProgress& p, char* ba
       p.body_end += step.decoded;
       p.raw_pos += step.consumed;
       switch (step.status) {
-        case http::ChunkedStatus::done: request_end = p.raw_pos; return Step::complete;
-        case http::ChunkedStatus::more: return Step::need_more;
+        case http::ChunkedStatus::done:
+          request_end = p.raw_pos;
+          return Step::complete;
+        case http::ChunkedStatus::more:
+          return Step::need_more;
         case http::ChunkedStatus::too_large:
           fail(c, 413, "request body too large", bytes);
           break;
-        case http::ChunkedStatus::bad: fail(c, 400, "invalid chunked body", bytes); break;
+        case http::ChunkedStatus::bad:
+          fail(c, 400, "invalid chunked body", bytes);
+          break;
       }
       return Step::failed;
     }
@@ -429,13 +434,14 @@ void LoopServer::fail(Connection& c, int status, std::string_view reason,
 void LoopServer::dispatch(Connection& c, const RequestProgress& p, const char* base) {
   http::RequestHead head = parsed_head_;
   if (parsed_head_base_ != base || head.head_length != p.head_length) {
-    http::parse_request_head({base, p.head_length}, shared_.parse_limits,
-                             header_storage_.data(), header_storage_.size(), head);
+    http::parse_request_head({base, p.head_length}, shared_.parse_limits, header_storage_.data(),
+                             header_storage_.size(), head);
   }
   parsed_head_base_ = nullptr;
   Request request =
       RequestBuilder::from_head(head, {base + p.head_length, p.body_end - p.head_length}, c.fd);
-  ResponseContext ctx{uint8_t(head.version_minor), head.keep_alive && !draining_, head.method == "HEAD"};
+  ResponseContext ctx{uint8_t(head.version_minor), head.keep_alive && !draining_,
+                      head.method == "HEAD"};
 
   if (!shared_.pool) {
     try {
@@ -454,8 +460,8 @@ void LoopServer::dispatch(Connection& c, const RequestProgress& p, const char* b
   const int fd = c.fd;
   const uint32_t generation = c.generation;
   SharedState* shared = &shared_;
-  bool queued = shared_.pool->submit(
-      [this, shared, fd, generation, ctx, request = request.detached()]() {
+  bool queued =
+      shared_.pool->submit([this, shared, fd, generation, ctx, request = request.detached()]() {
         Response response;
         try {
           response = shared->handler(request);
@@ -564,14 +570,16 @@ void LoopServer::write_with_body(Connection& c, std::string_view body) {
   std::size_t total = out_.size() + body.size();
   ssize_t n;
   if (body.empty()) {
-    do n = send(c.fd, out_.data(), out_.size(), MSG_NOSIGNAL);
+    do
+      n = send(c.fd, out_.data(), out_.size(), MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
   } else {
     iovec iov[2] = {{out_.data(), out_.size()}, {const_cast<char*>(body.data()), body.size()}};
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = 2;
-    do n = sendmsg(c.fd, &msg, MSG_NOSIGNAL);
+    do
+      n = sendmsg(c.fd, &msg, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
   }
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -615,8 +623,8 @@ void LoopServer::send_file(Connection& c, int file_fd, off_t offset, std::size_t
 bool LoopServer::continue_output(Connection& c) {
   PendingOutput& out = *c.output;
   while (out.offset < out.bytes.size()) {
-    ssize_t n = send(c.fd, out.bytes.data() + out.offset, out.bytes.size() - out.offset,
-                     MSG_NOSIGNAL);
+    ssize_t n =
+        send(c.fd, out.bytes.data() + out.offset, out.bytes.size() - out.offset, MSG_NOSIGNAL);
     if (n > 0) {
       out.offset += std::size_t(n);
       continue;

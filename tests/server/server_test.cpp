@@ -18,7 +18,8 @@ Response echo(const Request& r) {
   std::string text;
   text += std::string(r.method()) + " " + std::string(r.path()) + " ?" +
           std::string(r.query_string()) + " " + std::string(r.protocol()) + "\n";
-  for (const auto& h : r.headers()) text += std::string(h.name) + "=" + std::string(h.value) + "\n";
+  for (const auto& h : r.headers())
+    text += std::string(h.name) + "=" + std::string(h.value) + "\n";
   text += "body=" + std::string(r.body());
   return Response::text(text);
 }
@@ -52,7 +53,8 @@ TEST(Server, PipelinedRequestsAreAnsweredInOrder) {
   TestServer server(echo);
   RawClient c(server.port());
   std::string batch;
-  for (int i = 0; i < 50; ++i) batch += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n\r\n";
+  for (int i = 0; i < 50; ++i)
+    batch += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n\r\n";
   c.send(batch);
   for (int i = 0; i < 50; ++i) {
     RawResponse r = c.read_response();
@@ -96,7 +98,9 @@ TEST(Server, Http10ClosesUnlessKeepAliveIsAsked) {
 TEST(Server, ConnectionCloseIsHonoured) {
   TestServer server(echo);
   RawClient c(server.port());
-  c.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: t\r\n\r\n");
+  c.send(
+      "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\nHost: "
+      "t\r\n\r\n");
   RawResponse r = c.read_response();
   EXPECT_EQ(r.get("connection"), "close");
   EXPECT_TRUE(c.closed_by_peer());
@@ -158,7 +162,8 @@ TEST(Server, HeadHasLengthButNoBody) {
 TEST(Server, LargeBodiesAndFilesGoOutWhole) {
   std::string path = "/tmp/httpkit-test-file-" + std::to_string(getpid());
   std::string content;
-  for (int i = 0; i < 300000; ++i) content.push_back(char('a' + i % 26));
+  for (int i = 0; i < 300000; ++i)
+    content.push_back(char('a' + i % 26));
   std::ofstream(path) << content;
   TestServer server([&](const Request& r) {
     if (r.path() == "/file") return Response::file(path, "text/plain");
@@ -166,8 +171,9 @@ TEST(Server, LargeBodiesAndFilesGoOutWhole) {
     return Response::text(std::string(3'000'000, 'z'));
   });
   RawClient c(server.port());
-  c.send("GET /file HTTP/1.1\r\nHost: t\r\n\r\nGET /big HTTP/1.1\r\nHost: t\r\n\r\n"
-         "GET /missing HTTP/1.1\r\nHost: t\r\n\r\n");
+  c.send(
+      "GET /file HTTP/1.1\r\nHost: t\r\n\r\nGET /big HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /missing HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_EQ(c.read_response().body, content);
   EXPECT_EQ(c.read_response().body, std::string(3'000'000, 'z'));
   EXPECT_EQ(c.read_response().status, 404);
@@ -213,18 +219,18 @@ TEST(Server, RequestExposesParamsAndAddresses) {
   TestServer server([](const Request& r) {
     auto q = r.query_params();
     auto f = r.form_params();
-    std::string text = std::string(q.get("a").value_or("-")) + "|" +
-                       std::to_string(q.get_all("b").size()) + "|" +
-                       std::string(f.get("name").value_or("-")) + "|" + r.remote_addr() + "|" +
-                       std::to_string(r.local_port() != 0) + "|" +
-                       std::string(r.header("x-case").value_or("-"));
+    std::string text =
+        std::string(q.get("a").value_or("-")) + "|" + std::to_string(q.get_all("b").size()) + "|" +
+        std::string(f.get("name").value_or("-")) + "|" + r.remote_addr() + "|" +
+        std::to_string(r.local_port() != 0) + "|" + std::string(r.header("x-case").value_or("-"));
     return Response::text(text);
   });
   RawClient c(server.port());
   std::string form = "name=J%C3%B6rg+K";
-  c.send("POST /?a=hello%20world&b=1&b=2 HTTP/1.1\r\nHost: t\r\nX-CASE: v\r\n"
-         "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: " +
-         std::to_string(form.size()) + "\r\n\r\n" + form);
+  c.send(
+      "POST /?a=hello%20world&b=1&b=2 HTTP/1.1\r\nHost: t\r\nX-CASE: v\r\n"
+      "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: " +
+      std::to_string(form.size()) + "\r\n\r\n" + form);
   EXPECT_EQ(c.read_response().body, "hello world|2|J\xC3\xB6rg K|127.0.0.1|1|v");
 }
 
@@ -238,8 +244,9 @@ TEST(Server, WorkerPoolRunsBlockingHandlersAndKeepsOrder) {
       },
       o);
   RawClient c(server.port());
-  c.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\n\r\n"
-         "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
+  c.send(
+      "GET /slow HTTP/1.1\r\nHost: t\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\n\r\n"
+      "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
   EXPECT_EQ(c.read_response().body, "/slow");
   EXPECT_EQ(c.read_response().body, "/fast");
   EXPECT_EQ(c.read_response().body, "/body");
@@ -305,9 +312,12 @@ TEST(Server, SeveralLoopsShareThePort) {
   o.threads = 3;
   TestServer server(echo, o);
   std::vector<std::unique_ptr<RawClient>> clients;
-  for (int i = 0; i < 30; ++i) clients.push_back(std::make_unique<RawClient>(server.port()));
-  for (auto& c : clients) c->send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-  for (auto& c : clients) EXPECT_EQ(c->read_response().status, 200);
+  for (int i = 0; i < 30; ++i)
+    clients.push_back(std::make_unique<RawClient>(server.port()));
+  for (auto& c : clients)
+    c->send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (auto& c : clients)
+    EXPECT_EQ(c->read_response().status, 200);
   EXPECT_EQ(server.server().connection_count(), 30u);
 }
 

@@ -68,7 +68,8 @@ Frame read_frame(RawClient& c) {
   } else if (len == 127) {
     std::string e = c.read_exact(8);
     len = 0;
-    for (char ch : e) len = (len << 8) | uint8_t(ch);
+    for (char ch : e)
+      len = (len << 8) | uint8_t(ch);
   }
   f.payload = c.read_exact(len);
   return f;
@@ -113,13 +114,16 @@ TEST(WebSocket, HandshakeEchoAndCloseHandshake) {
   EXPECT_EQ(pong.opcode, 0xA);
   EXPECT_EQ(pong.payload, "p");
   EXPECT_EQ(read_frame(c).payload, "fragment");
-  std::string close_payload = "\x0f\xa0" "bye";  // 4000
+  std::string close_payload =
+      "\x0f\xa0"
+      "bye";  // 4000
   c.send(client_frame(ws::Opcode::close, close_payload));
   Frame echo_close = read_frame(c);
   EXPECT_EQ(echo_close.opcode, 8);
   EXPECT_EQ(echo_close.close_code(), 4000);
   EXPECT_TRUE(c.closed_by_peer());
-  for (int i = 0; i < 100 && closes == 0; ++i) std::this_thread::sleep_for(5ms);
+  for (int i = 0; i < 100 && closes == 0; ++i)
+    std::this_thread::sleep_for(5ms);
   EXPECT_EQ(closes.load(), 1);
   EXPECT_EQ(status.load(), CloseStatus::unknown);  // 4000 is an application code
 }
@@ -166,9 +170,8 @@ INSTANTIATE_TEST_SUITE_P(
                     client_frame(ws::Opcode::continuation, "\x28"),
                 1007},
         Failure{"continuation_first", client_frame(ws::Opcode::continuation, "x"), 1002},
-        Failure{"too_big", std::string("\x82\xff\x00\x00\x00\x00\x01\x00\x00\x00\x01\x02\x03\x04",
-                                       14),
-                1009}),
+        Failure{"too_big",
+                std::string("\x82\xff\x00\x00\x00\x00\x01\x00\x00\x00\x01\x02\x03\x04", 14), 1009}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(WebSocket, BadHandshakesGet400Or426) {
@@ -176,16 +179,18 @@ TEST(WebSocket, BadHandshakesGet400Or426) {
   TestServer server([&](const Request& r) { return as_channel(r, handlers); });
   {
     RawClient c(server.port());
-    c.send("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
+    c.send(
+        "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
     RawResponse r = c.read_response();
     EXPECT_EQ(r.status, 426);
     EXPECT_EQ(r.get("sec-websocket-version"), "13");
   }
   {
     RawClient c(server.port());
-    c.send("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    c.send(
+        "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n");
     EXPECT_EQ(c.read_response().status, 400);
   }
 }
@@ -582,15 +587,19 @@ TEST(Topic, PublishReachesEverySubscriberOnEveryLoop) {
     clients.push_back(std::make_unique<RawClient>(server.port()));
     ASSERT_EQ(upgrade(*clients.back()).status, 101);
   }
-  for (int i = 0; i < 200 && topic.size() < 12; ++i) std::this_thread::sleep_for(5ms);
+  for (int i = 0; i < 200 && topic.size() < 12; ++i)
+    std::this_thread::sleep_for(5ms);
   ASSERT_EQ(topic.size(), 12u);
   std::thread([&] { topic.publish("news"); }).join();
-  for (auto& c : clients) EXPECT_EQ(read_frame(*c).payload, "news");
+  for (auto& c : clients)
+    EXPECT_EQ(read_frame(*c).payload, "news");
   clients.resize(6);  // half leave
   std::this_thread::sleep_for(50ms);
   topic.publish("more");
-  for (auto& c : clients) EXPECT_EQ(read_frame(*c).payload, "more");
-  for (int i = 0; i < 100 && topic.size() != 6; ++i) std::this_thread::sleep_for(5ms);
+  for (auto& c : clients)
+    EXPECT_EQ(read_frame(*c).payload, "more");
+  for (int i = 0; i < 100 && topic.size() != 6; ++i)
+    std::this_thread::sleep_for(5ms);
   EXPECT_EQ(topic.size(), 6u);
 }
 
