@@ -66,16 +66,14 @@ void LoopServer::channel_apply(ServerChannel& ch, ServerChannel::Outgoing out) {
   } else {
     http_channel_apply(c, ch, out);
   }
-  if (c.generation != generation || scope.nested() || c.channel != &ch) leave();
-  if (c.generation != generation || scope.nested()) return;
+  if (c.generation != generation || scope.nested()) return leave();
   if (c.channel == &ch) {
     flush(c);
-    if (c.generation == generation && c.channel == &ch) {
-      account_output(c, bytes);
-    } else {
-      leave();
-    }
-  } else if (scope.inside_another()) {
+    if (c.generation == generation && c.channel == &ch) return account_output(c, bytes);
+    return leave();
+  }
+  leave();  // the response is complete: the channel is done with the queue
+  if (scope.inside_another()) {
     // Serving the requests queued behind this response would parse heads
     // into the storage the other connection's handler still reads: later.
     flush(c);
