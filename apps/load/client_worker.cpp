@@ -200,7 +200,7 @@ bool ClientWorker::open_next() {
       slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
       return true;
     }
-    if (!loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, connection_kind_)) {
+    if (!loop_.add(fd, io::kReadable | io::kWritable, connection_kind_)) {
       close(fd);
       slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
       return true;
@@ -209,18 +209,18 @@ bool ClientWorker::open_next() {
     c.state = ConnState::connecting;
     c.ramping = true;
     ++ramping_;
-    // Edge-triggered: a connect that completed at once still reports EPOLLOUT.
+    // Edge-triggered: a connect that completed at once still reports io::kWritable.
     loop_.timers().arm(c.timer, loop_.now_ms(), options_.connect_timeout_ms);
     return true;
   }
 }
 
 void ClientWorker::on_connect_result(Connection& c, int fd, uint32_t events) {
-  if (events & (EPOLLERR | EPOLLHUP)) {
+  if (events & (io::kFailed)) {
     fail(c, fd, ErrorKind::connect_failed);
     return;
   }
-  if (!(events & EPOLLOUT)) return;
+  if (!(events & io::kWritable)) return;
   ++open_;
   slot_.established.add();
   note_ramp_progress();
@@ -252,17 +252,17 @@ void ClientWorker::on_event(void* self_ptr, int fd, uint32_t events) {
       self.on_connect_result(c, fd, events);
       break;
     case ConnState::sending:
-      if (events & (EPOLLERR | EPOLLHUP)) {
+      if (events & (io::kFailed)) {
         self.fail(c, fd, ErrorKind::reset);
-      } else if (events & EPOLLOUT) {
+      } else if (events & io::kWritable) {
         self.continue_send(c, fd);
       }
       break;
     case ConnState::awaiting:
-      if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) self.read_response(c, fd, events);
+      if (events & (io::kReadable | io::kPeerClosed | io::kFailed)) self.read_response(c, fd, events);
       break;
     case ConnState::idle:
-      if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) self.check_idle(c, fd);
+      if (events & (io::kReadable | io::kPeerClosed | io::kFailed)) self.check_idle(c, fd);
       break;
     case ConnState::unused:
       break;
@@ -278,7 +278,7 @@ void ClientWorker::on_connection_timer(io::TimerNode* node) {
       // A starved worker may reach its timers before an event that is
       // already waiting: only a connect still unanswered has timed out.
       if (connect_completed(fd)) {
-        self.on_connect_result(c, fd, EPOLLOUT);
+        self.on_connect_result(c, fd, io::kWritable);
       } else {
         self.fail(c, fd, ErrorKind::connect_timeout);
       }
@@ -366,8 +366,8 @@ void ClientWorker::continue_send(Connection& c, int fd) {
 }
 
 void ClientWorker::read_response(Connection& c, int fd, uint32_t events) {
-  // After EPOLLRDHUP the close must be read too: no further edge announces it.
-  const bool peer_closed = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  // After the peer's close the close must be read too: no further edge announces it.
+  const bool peer_closed = events & (io::kPeerClosed | io::kFailed);
   for (;;) {
     const ssize_t n = recv(fd, read_buffer_.get(), kReadBufferSize, 0);
     if (n > 0) {
@@ -382,7 +382,7 @@ void ClientWorker::read_response(Connection& c, int fd, uint32_t events) {
         if (peer_closed) check_idle(c, fd);
         return;
       }
-      // A short read emptied the socket; edge-triggered epoll reports more.
+      // A short read emptied the socket; edge-triggered readiness reports more.
       if (std::size_t(n) < kReadBufferSize && !peer_closed) return;
       continue;
     }
@@ -433,8 +433,8 @@ void ClientWorker::check_idle(Connection& c, int fd) {
 // time, and must be answered even while a message is still going out.
 void ClientWorker::on_ws_event(Connection& c, int fd, uint32_t events) {
   if (c.state == ConnState::unused) return;
-  if ((events & EPOLLOUT) && !WsExchange::unsent(c).empty() && !flush_ws(c, fd)) return;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_ws(c, fd, events);
+  if ((events & io::kWritable) && !WsExchange::unsent(c).empty() && !flush_ws(c, fd)) return;
+  if (events & (io::kReadable | io::kPeerClosed | io::kFailed)) read_ws(c, fd, events);
 }
 
 void ClientWorker::start_ws_send(Connection& c, int fd) {
@@ -453,7 +453,7 @@ void ClientWorker::start_ws_send(Connection& c, int fd) {
 }
 
 // Sends `bytes` after whatever still waits for the socket; what it does not
-// take waits too, and goes on the next EPOLLOUT.
+// take waits too, and goes on the next io::kWritable.
 bool ClientWorker::send_ws(Connection& c, int fd, std::string_view bytes) {
   if (!WsExchange::unsent(c).empty()) {
     WsExchange::hold_unsent(c, bytes);  // frames must not interleave
@@ -493,8 +493,8 @@ bool ClientWorker::flush_ws(Connection& c, int fd) {
 }
 
 void ClientWorker::read_ws(Connection& c, int fd, uint32_t events) {
-  // After EPOLLRDHUP the close must be read too: no further edge announces it.
-  const bool peer_closed = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  // After the peer's close the close must be read too: no further edge announces it.
+  const bool peer_closed = events & (io::kPeerClosed | io::kFailed);
   for (;;) {
     const ssize_t n = recv(fd, read_buffer_.get(), kReadBufferSize, 0);
     if (n > 0) {
@@ -508,7 +508,7 @@ void ClientWorker::read_ws(Connection& c, int fd, uint32_t events) {
       if (!ws_output_.empty() && !send_ws(c, fd, ws_output_)) return;  // pongs
       if (result.status == WsExchange::Result::upgraded) complete_upgrade(c);
       if (result.status == WsExchange::Result::echoed) complete_response(c);
-      // A short read emptied the socket; edge-triggered epoll reports more.
+      // A short read emptied the socket; edge-triggered readiness reports more.
       if (std::size_t(n) < kReadBufferSize && !peer_closed) return;
       continue;
     }

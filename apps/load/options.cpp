@@ -12,7 +12,7 @@
 namespace httpkit::load {
 namespace {
 
-// Descriptors a worker keeps for itself (stdio, epoll, eventfd, files) and
+// Descriptors a worker keeps for itself (stdio, the event backend, eventfd, files) and
 // slack, so that a full worker never runs into EMFILE.
 constexpr std::size_t kReservedDescriptors = 4000;
 constexpr std::size_t kMaxPerProcess = 16000;

@@ -144,7 +144,7 @@ bool ClientCore::register_fd(Connection& c) {
   const int fd = c.fd();
   if (std::size_t(fd) >= by_fd_.size()) by_fd_.resize(std::size_t(fd) + 1024, nullptr);
   by_fd_[std::size_t(fd)] = &c;
-  return loop_->add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, kind_);
+  return loop_->add(fd, io::kReadable | io::kWritable, kind_);
 }
 
 void ClientCore::unregister_fd(int fd) {

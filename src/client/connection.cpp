@@ -25,13 +25,13 @@ void Connection::shut() {
 }
 
 void Connection::on_event(uint32_t events) {
-  constexpr uint32_t kReadable = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+  constexpr uint32_t kReadable = io::kReadable | io::kPeerClosed | io::kFailed;
   switch (state) {
     case ConnState::connecting:
       on_connect_ready();
       return;
     case ConnState::tunnelling:
-      if (events & EPOLLOUT) write_connect();
+      if (events & io::kWritable) write_connect();
       if (state == ConnState::tunnelling && (events & kReadable)) read_connect_answer();
       return;
     case ConnState::handshaking:
@@ -42,8 +42,8 @@ void Connection::on_event(uint32_t events) {
       return;
     case ConnState::busy: {
       const uint32_t gen = generation;
-      peer_closed = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-      if ((events & EPOLLOUT) && exchange && !exchange->request_sent()) {
+      peer_closed = (events & (io::kPeerClosed | io::kFailed)) != 0;
+      if ((events & io::kWritable) && exchange && !exchange->request_sent()) {
         write_request();
         if (gen != generation) return;
       }
@@ -110,7 +110,7 @@ void Connection::read_response() {
       ResponseReader::Result r = ex.reader.feed(buf, out.bytes, ex);
       if (!handle(r, buf, out.bytes) || gen != generation) return;
       // A short read emptied a plain socket (TLS hands out a record at a
-      // time). Not so when the peer also closed: with edge-triggered epoll
+      // time). Not so when the peer also closed: with edge-triggered readiness
       // the EOF that came with the data would never be reported again.
       if (!transport_.tls() && !peer_closed && out.bytes < ClientCore::kReadBufferSize) return;
       continue;

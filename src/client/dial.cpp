@@ -67,7 +67,7 @@ void Connection::connect_next() {
       state = ConnState::connecting;
       if (!core.register_fd(*this)) {
         dial_->last_errno = errno;
-        dial_->last_error = std::string("epoll: ") + std::strerror(errno);
+        dial_->last_error = std::string("watching the socket: ") + std::strerror(errno);
         core.unregister_fd(fd);
         transport_.close();
         continue;

@@ -58,8 +58,8 @@ void WsSession::failed(const ClientError& error) {
 
 void WsSession::on_event(uint32_t events) {
   auto self = shared_from_this();
-  if ((events & EPOLLOUT) && out_offset_ < outbox_.size()) flush();
-  if (!finished_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) read();
+  if ((events & io::kWritable) && out_offset_ < outbox_.size()) flush();
+  if (!finished_ && (events & (io::kReadable | io::kPeerClosed | io::kFailed))) read();
 }
 
 void WsSession::read() {

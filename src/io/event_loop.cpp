@@ -12,7 +12,6 @@ namespace httpkit::io {
 namespace {
 
 constexpr uint8_t kWakeKind = 0;
-constexpr int kMaxEvents = 1024;
 
 uint64_t pack(uint8_t kind, int fd) { return (uint64_t{kind} << 32) | uint32_t(fd); }
 
@@ -24,18 +23,15 @@ uint64_t monotonic_ms() {
   return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1'000'000;
 }
 
-EventLoop::EventLoop() : now_ms_(monotonic_ms()), timers_(now_ms_), events_(kMaxEvents) {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+EventLoop::EventLoop() : now_ms_(monotonic_ms()), timers_(now_ms_) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   kinds_.push_back({nullptr, nullptr});  // kind 0 is the wake-up eventfd
-  add(wake_fd_, EPOLLIN, kWakeKind);
+  add(wake_fd_, kReadable, kWakeKind);
 }
 
 EventLoop::~EventLoop() {
   close(wake_fd_);
-  close(epoll_fd_);
 }
 
 uint8_t EventLoop::register_kind(IoCallback callback, void* context) {
@@ -45,20 +41,14 @@ uint8_t EventLoop::register_kind(IoCallback callback, void* context) {
 }
 
 bool EventLoop::add(int fd, uint32_t events, uint8_t kind) {
-  epoll_event ev{};
-  ev.events = events | EPOLLET;
-  ev.data.u64 = pack(kind, fd);
-  return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  return backend_.watch(fd, events, pack(kind, fd));
 }
 
 bool EventLoop::modify(int fd, uint32_t events, uint8_t kind) {
-  epoll_event ev{};
-  ev.events = events | EPOLLET;
-  ev.data.u64 = pack(kind, fd);
-  return epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+  return backend_.rewatch(fd, events, pack(kind, fd));
 }
 
-void EventLoop::remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::remove(int fd) { backend_.unwatch(fd); }
 
 void EventLoop::post(Task task) {
   if (posted_.push(std::move(task))) wake();
@@ -89,11 +79,11 @@ void EventLoop::run_once(int max_wait_ms) {
   int64_t timer_wait = timers_.ms_until_next(now_ms_);
   int wait = max_wait_ms;
   if (timer_wait >= 0 && (wait < 0 || timer_wait < wait)) wait = int(timer_wait);
-  int n = epoll_wait(epoll_fd_, events_.data(), int(events_.size()), wait);
+  int n = backend_.wait(events_, wait);
   refresh_now();
   bool woken = false;
   for (int i = 0; i < n; ++i) {
-    uint64_t data = events_[i].data.u64;
+    uint64_t data = events_[i].token;
     uint8_t kind = uint8_t(data >> 32);
     if (kind == kWakeKind) {
       woken = true;
@@ -105,6 +95,7 @@ void EventLoop::run_once(int max_wait_ms) {
   if (woken) run_posted();
   timers_.advance(now_ms_);
   if (after_events_) after_events_();
+  backend_.submit();
 }
 
 void EventLoop::run() {

@@ -1,23 +1,31 @@
-// One epoll loop per thread, edge-triggered.
+// One event loop per thread, edge-triggered, over a Backend (backend.hpp).
 //
 // A loop owns its descriptors outright. Kinds of descriptors (listeners,
 // server connections, client connections) register one callback each; the
-// epoll data word carries (kind, fd), so a connection needs no callback
+// backend's token carries (kind, fd), so a connection needs no callback
 // object of its own. Other threads reach a loop only through post().
 #pragma once
 
-#include <sys/epoll.h>
-
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <thread>
 #include <vector>
 
+#include "io/backend.hpp"
 #include "io/task_queue.hpp"
 #include "io/timer_wheel.hpp"
 
 namespace httpkit::io {
+
+// Event bits, the same for every backend.
+enum EventBits : uint32_t {
+  kReadable = 1u << 0,
+  kWritable = 1u << 1,
+  kPeerClosed = 1u << 2,  // the peer shut its side (reported with any interest)
+  kFailed = 1u << 3,      // an error is pending, or both directions hung up
+};
 
 class EventLoop {
  public:
@@ -32,7 +40,7 @@ class EventLoop {
   // Returns the kind id to pass to add().
   uint8_t register_kind(IoCallback callback, void* context);
 
-  // Watches `fd` edge-triggered for `events` (EPOLLIN, EPOLLOUT, ...).
+  // Watches `fd` edge-triggered for `events` (kReadable, kWritable).
   bool add(int fd, uint32_t events, uint8_t kind);
   bool modify(int fd, uint32_t events, uint8_t kind);
   void remove(int fd);
@@ -57,6 +65,9 @@ class EventLoop {
   // Runs once per iteration after the events (e.g. to flush batched writes).
   void set_after_events(std::function<void()> hook) { after_events_ = std::move(hook); }
 
+  // Where descriptors' bytes move; Stream is the way in for protocols.
+  Backend& backend() { return backend_; }
+
  private:
   void wake();
   void run_posted();
@@ -66,7 +77,7 @@ class EventLoop {
     void* context;
   };
 
-  int epoll_fd_ = -1;
+  Backend backend_;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
   std::atomic<std::thread::id> owner_{};
@@ -75,7 +86,7 @@ class EventLoop {
   TaskQueue posted_;
   std::vector<TaskQueue::Task> running_;
   std::vector<Kind> kinds_;
-  std::vector<epoll_event> events_;
+  std::array<ReadyEvent, 1024> events_;
   std::function<void()> after_events_;
 };
 

@@ -55,7 +55,7 @@ LoopServer::LoopServer(SharedState& shared, int listen_fd)
       header_storage_(shared.options.max_headers) {
   listener_kind_ = loop_.register_kind(&LoopServer::on_listener_event, this);
   connection_kind_ = loop_.register_kind(&LoopServer::on_connection_event, this);
-  loop_.add(listen_fd_, EPOLLIN, listener_kind_);
+  loop_.add(listen_fd_, io::kReadable, listener_kind_);
   out_.reserve(kReadBufferSize);
   stop_timer_.fire = &LoopServer::on_stop_timer;
   stop_timer_.self = this;
@@ -118,7 +118,7 @@ void LoopServer::accept_all() {
     // A connection must send its first request within the header timeout.
     c.phase = Phase::reading;
     loop_.timers().arm(c.timer, loop_.now_ms(), ms(options_.header_timeout));
-    if (!loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, connection_kind_)) close_connection(c);
+    if (!loop_.add(fd, io::kReadable | io::kWritable, connection_kind_)) close_connection(c);
   }
 }
 
@@ -155,18 +155,18 @@ void LoopServer::on_connection_event(void* self_ptr, int fd, uint32_t events) {
   uint32_t generation = c.generation;
   // A long-poll or stream waits with reading paused: a hang-up is the only
   // sign that its client left.
-  if (c.channel && c.phase == Phase::busy && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+  if (c.channel && c.phase == Phase::busy && (events & (io::kPeerClosed | io::kFailed))) {
     self->close_connection(c, CloseStatus::client_close);
     return;
   }
-  if ((events & EPOLLOUT) && c.output) {
+  if ((events & io::kWritable) && c.output) {
     self->on_writable(c);
     if (c.generation != generation) return;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+  if (events & (io::kReadable | io::kPeerClosed | io::kFailed)) {
     // Bytes and the peer's FIN can arrive in one edge: read on to the EOF
     // rather than stop at the short read, or the close is never seen.
-    self->hangup_seen_ = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    self->hangup_seen_ = events & (io::kPeerClosed | io::kFailed);
     self->on_readable(c);
     self->hangup_seen_ = false;
   }
@@ -196,7 +196,7 @@ void LoopServer::on_readable(Connection& c) {
         c.read_pending = true;
         break;
       }
-      // A short read emptied the socket: edge-triggered epoll reports new bytes.
+      // A short read emptied the socket: edge-triggered readiness reports new bytes.
       if (std::size_t(n) < kReadBufferSize && !hangup_seen_) break;
       continue;
     }

@@ -74,7 +74,7 @@ void LoopServer::ws_readable(Connection& c) {
       if (c.generation != generation) return;
       // Out before the next read, so that the check above sees it. (What is
       // left unread when it stops is reported again, with the peer's FIN if
-      // any, by the EPOLLOUT event that finds the socket writable.)
+      // any, by the io::kWritable event that finds the socket writable.)
       if (!push()) return;
       if (std::size_t(n) < kReadBufferSize && !hangup_seen_) break;
       continue;

@@ -19,7 +19,7 @@
 namespace httpkit {
 namespace {
 
-// Descriptors a process keeps for itself (stdio, epoll, eventfds, files).
+// Descriptors a process keeps for itself (stdio, the event backend, eventfds, files).
 constexpr std::size_t kReservedDescriptors = 64;
 // Share of a process's descriptors `processes = auto` plans to use, leaving
 // room for the uneven spread of SO_REUSEPORT hashing.

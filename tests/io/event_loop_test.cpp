@@ -47,7 +47,7 @@ TEST(EventLoop, DispatchesEdgeTriggeredEventsByKind) {
   uint8_t kind = loop.register_kind(
       [](void* ctx, int fd, uint32_t events) {
         auto* s = static_cast<Seen*>(ctx);
-        if (events & EPOLLIN) {
+        if (events & io::kReadable) {
           s->fd = fd;
           ++s->count;
           char buf[16];
@@ -56,7 +56,7 @@ TEST(EventLoop, DispatchesEdgeTriggeredEventsByKind) {
         }
       },
       &seen);
-  ASSERT_TRUE(loop.add(sv[0], EPOLLIN, kind));
+  ASSERT_TRUE(loop.add(sv[0], io::kReadable, kind));
   ASSERT_EQ(write(sv[1], "x", 1), 1);
   loop.run_once(1000);
   EXPECT_EQ(seen.fd, sv[0]);

@@ -264,7 +264,7 @@ TEST(Allocation, ALargeBodyWrittenWithWritevCostsNothing) {
 TEST(Allocation, APartialWriteCostsItsPendingOutput) {
   // More than the server's send buffer and the client's receive buffer
   // together can hold: the socket refuses the rest (EAGAIN) and the loop
-  // resumes on EPOLLOUT as the client reads in small pieces. The client
+  // resumes on io::kWritable as the client reads in small pieces. The client
   // reads only once the loop has put the rest aside: a reader draining the
   // socket during the first write could let it take everything.
   const std::string body(max_send_buffer() + (2 << 20), 'x');
