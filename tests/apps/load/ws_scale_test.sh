@@ -16,7 +16,7 @@ steady=${HTTPKIT_WS_SCALE_STEADY:-15}
 plain_connections=$((connections / 2))
 deflate_connections=$((connections - plain_connections))
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${HTTPKIT_BIN_DIR:-$here/../../build/bin}
+bin=${HTTPKIT_BIN_DIR:-$here/../../../build/bin}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/httpkit-ws-scale.XXXXXX")
 scale_name=ws-scale
 plain_pid="" deflate_pid=""
