@@ -32,50 +32,19 @@ BENCH="$BIN_DIR/httpkit-client-bench"
 for tool in nginx wrk; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }; done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/httpkit-client-bench.XXXXXX")
-chmod 755 "$WORK"
-NGINX_PID=""
+source "$REPO_ROOT/scripts/lib/nginx.sh"
 cleanup() {
-  if [ -n "$NGINX_PID" ]; then
-    kill -TERM "$NGINX_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$NGINX_PID" 2>/dev/null || true
-  fi
+  nginx_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-pick_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 10001))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
-PORT=$(pick_port)
-BODY=$(head -c 1024 /dev/zero | tr '\0' 'x')
-cat > "$WORK/nginx.conf" <<CONF
-worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log warn;
-events { worker_connections 19000; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 75s;
-  default_type text/plain;
-  client_body_temp_path $WORK/t1; proxy_temp_path $WORK/t2; fastcgi_temp_path $WORK/t3;
-  uwsgi_temp_path $WORK/t4; scgi_temp_path $WORK/t5;
-  server {
-    listen 127.0.0.1:$PORT backlog=20000;
-    location / { return 200 "$BODY"; }
-  }
-}
-CONF
-nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;' &
-NGINX_PID=$!
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.05; done
+PORT=$(low_free_port)
+head -c 1024 /dev/zero | tr '\0' 'x' >"$WORK/body"
+nginx_bench_conf "$WORK/nginx" "$PORT" 2 "$WORK/body" backlog=20000
+nginx_start "$WORK/nginx" "$PORT" || exit 1
 URL="http://127.0.0.1:$PORT/"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

@@ -81,8 +81,10 @@ if args.server_args is None:
 BIN_DIR = args.bin_dir if os.path.isabs(args.bin_dir) else os.path.join(REPO_ROOT, args.bin_dir)
 WORK = tempfile.mkdtemp(prefix="httpkit-mem.")
 IP_BIND_ADDRESS_NO_PORT = 24  # let connect() pick the port per destination
-BODY = (b"http-kit is a http server & client written from scrach for high performance "
-        b"clojure web applications, support async and websocket" * 9)[:1024]
+sys.path.insert(0, os.path.join(REPO_ROOT, "scripts", "lib"))
+import benchmark_text  # noqa: E402  (reads apps/common/benchmark_text.hpp)
+BODY = benchmark_text.body(1024)
+NGINX_LIB = os.path.join(REPO_ROOT, "scripts", "lib", "nginx.sh")
 started = []  # (Popen) servers we started, stopped by PID at exit
 
 
@@ -110,8 +112,10 @@ signal.signal(signal.SIGINT, lambda *a: sys.exit(130))
 # ---------------------------------------------------------------- servers
 
 def free_port():
+    """For nginx, which cannot report a port it chose: below the kernel's
+    ephemeral range (32768-60999), where no outgoing connection holds one."""
     while True:
-        port = random.randint(20000, 30000)
+        port = random.randint(10000, 29999)
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) != 0:
                 return port
@@ -126,9 +130,10 @@ def answers(port):
         return False
 
 
-def start(cmd, port, log):
-    proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    started.append(proc)
+def start(cmd, port, log, proc=None):
+    if proc is None:
+        proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        started.append(proc)
     for _ in range(100):
         if proc.poll() is not None:
             break
@@ -139,42 +144,39 @@ def start(cmd, port, log):
 
 
 def start_httpkit():
-    port = free_port()
+    # --port 0: the kernel picks the port, read back from the start line.
     binary = os.path.join(BIN_DIR, "httpkit-server")
     if not os.access(binary, os.X_OK):
         sys.exit(f"httpkit-server not found at {binary} (build it, pass --bin-dir, or use --server nginx)")
-    cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", *shlex.split(args.server_args)]
-    return start(cmd, port, os.path.join(WORK, "httpkit.log")), port
+    cmd = [binary, "--port", "0", "--bind", "127.0.0.1", *shlex.split(args.server_args)]
+    log = os.path.join(WORK, "httpkit.log")
+    port = None
+    proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    started.append(proc)
+    for _ in range(100):
+        m = re.search(rb"listen at [^\s]+:(\d+)", open(log, "rb").read())
+        if m or proc.poll() is not None:
+            port = int(m.group(1)) if m else None
+            break
+        time.sleep(0.1)
+    if port is None:
+        sys.exit("httpkit-server did not start\n" + open(log, errors="replace").read()[-2000:])
+    return start(cmd, port, log, proc), port
 
 
 def start_nginx():
-    # Configured like bench/throughput.sh, plus reuseport so the 2 workers
-    # share the connections evenly (each worker is capped by ulimit -n too).
+    # scripts/lib/nginx.sh's benchmark config (as bench/throughput.sh), plus
+    # reuseport so the 2 workers share the connections evenly (each worker
+    # is capped by ulimit -n too).
     port = free_port()
     d = os.path.join(WORK, "nginx")
-    os.makedirs(os.path.join(d, "logs"))
-    with open(os.path.join(d, "nginx.conf"), "w") as f:
-        f.write(f"""
-worker_processes 2;
-pid {d}/nginx.pid;
-error_log {d}/logs/error.log;
-events {{ worker_connections 19000; }}
-http {{
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 75s;
-  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
-  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  server {{
-    listen 127.0.0.1:{port} backlog=4096 reuseport;
-    default_type text/plain;
-    location / {{ return 200 "{BODY.decode()}"; }}
-  }}
-}}
-""")
-    cmd = ["nginx", "-p", d, "-c", os.path.join(d, "nginx.conf"),
-           "-g", "daemon off; master_process on; user root;"]
-    return start(cmd, port, os.path.join(d, "logs", "stdout")), port
+    os.makedirs(d)
+    with open(os.path.join(WORK, "body"), "wb") as f:
+        f.write(BODY)
+    subprocess.run(["bash", "-c", 'source "$0"; nginx_bench_conf "$@"', NGINX_LIB,
+                    d, str(port), "2", os.path.join(WORK, "body"), "backlog=4096 reuseport"], check=True)
+    cmd = ["bash", "-c", 'source "$0"; nginx_exec "$1"', NGINX_LIB, d]  # exec: the PID is nginx's
+    return start(cmd, port, os.path.join(d, "stdout.log")), port
 
 
 def tree_rss(root):

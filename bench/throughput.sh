@@ -70,14 +70,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A random loopback port in 20000-30000 that nobody listens on.
-pick_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 10001))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
+source "$REPO_ROOT/scripts/lib/nginx.sh"
 
 wait_for_port() {
   local port=$1 pid=$2 i
@@ -89,49 +82,32 @@ wait_for_port() {
   return 1
 }
 
-# The 1024-byte body httpkit-server sends by default (first 1024 bytes of 200
-# repetitions of its sentence); nginx returns the very same bytes.
-body_1024() {
-  local s='http-kit is a http server & client written from scrach for high performance clojure web applications, support async and websocket'
-  local all="" i
-  for i in 1 2 3 4 5 6 7 8 9; do all+=$s; done
-  printf '%s' "${all:0:1024}"
-}
+# The 1024-byte body httpkit-server sends by default (the first 1024 bytes
+# of its text, apps/common/benchmark_text.hpp); nginx returns the very same bytes.
+"$REPO_ROOT/scripts/lib/benchmark_text.py" >"$WORK/body"
+body_1024() { cat "$WORK/body"; }
 
 start_nginx() {
-  NGINX_PORT=$(pick_port)
-  local d="$WORK/nginx"
-  mkdir -p "$d/logs"
-  cat >"$d/nginx.conf" <<EOF
-worker_processes 2;
-pid $d/nginx.pid;
-error_log $d/logs/error.log;
-events { worker_connections 19000; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 75s;
-  client_body_temp_path $d/body; proxy_temp_path $d/proxy; fastcgi_temp_path $d/fcgi;
-  uwsgi_temp_path $d/uwsgi; scgi_temp_path $d/scgi;
-  server {
-    listen 127.0.0.1:$NGINX_PORT backlog=4096;
-    default_type text/plain;
-    location / { return 200 "$(body_1024)"; }
-  }
-}
-EOF
-  nginx -p "$d" -c "$d/nginx.conf" -g 'daemon off; master_process on; user root;' >"$d/logs/stdout" 2>&1 &
-  NGINX_PID=$!
+  NGINX_PORT=$(low_free_port)
+  nginx_bench_conf "$WORK/nginx" "$NGINX_PORT" 2 "$WORK/body"
+  nginx_start "$WORK/nginx" "$NGINX_PORT" || exit 1
   PIDS+=("$NGINX_PID")
-  wait_for_port "$NGINX_PORT" "$NGINX_PID" || { cat "$d/logs/"*; echo "nginx did not start" >&2; exit 1; }
 }
 
+# On the port the kernel picks (--port 0), read back from its start line.
 start_httpkit() {
-  HTTPKIT_PORT=$(pick_port)
-  "$HTTPKIT_BIN" --port "$HTTPKIT_PORT" --bind 127.0.0.1 --threads 2 >"$WORK/httpkit.log" 2>&1 &
+  "$HTTPKIT_BIN" --port 0 --bind 127.0.0.1 --threads 2 >"$WORK/httpkit.log" 2>&1 &
   HTTPKIT_PID=$!
   PIDS+=("$HTTPKIT_PID")
-  wait_for_port "$HTTPKIT_PORT" "$HTTPKIT_PID" || { cat "$WORK/httpkit.log"; echo "httpkit-server did not start" >&2; exit 1; }
+  local i
+  HTTPKIT_PORT=""
+  for i in $(seq 1 100); do
+    HTTPKIT_PORT=$(sed -nE 's/.*listen at [^ ]+:([0-9]+).*/\1/p' "$WORK/httpkit.log" | head -1)
+    [ -n "$HTTPKIT_PORT" ] && break
+    sleep 0.1
+  done
+  [ -n "$HTTPKIT_PORT" ] && wait_for_port "$HTTPKIT_PORT" "$HTTPKIT_PID" ||
+    { cat "$WORK/httpkit.log"; echo "httpkit-server did not start" >&2; exit 1; }
 }
 
 # Both must send the same body, or the comparison is meaningless.

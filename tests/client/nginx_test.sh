@@ -14,8 +14,7 @@ done
 H=$(pick_port); S=$(pick_port); P=$(pick_port); C=$(pick_port); C2=$(pick_port); Q=$(pick_port)
 DEAD=$(pick_port)
 cd "$WORK"
-chmod 755 "$WORK"  # nginx workers run as another user
-mkdir -p www logs tmp
+mkdir -p www logs
 printf 'small file\n' > www/small.txt
 for i in 1 2 3; do printf 'keep %s\n' "$i" > "www/k$i.txt"; done
 seq 1 20000 > www/text.txt
@@ -39,17 +38,10 @@ issue client "DNS:client.test"
 
 cat > nginx.conf <<CONF
 load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/logs/error.log warn;
-events { worker_connections 1024; }
+$(nginx_main_conf "$WORK" 1)
 http {
   access_log off;
-  client_body_temp_path $WORK/tmp/body;
-  proxy_temp_path $WORK/tmp/proxy;
-  fastcgi_temp_path $WORK/tmp/fastcgi;
-  uwsgi_temp_path $WORK/tmp/uwsgi;
-  scgi_temp_path $WORK/tmp/scgi;
+$(nginx_temp_paths "$WORK")
   log_format conn '\$connection \$connection_requests "\$request" \$status';
   default_type text/plain;
   keepalive_requests 1000;
@@ -104,15 +96,15 @@ http {
   }
 }
 CONF
-nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
+nginx_start "$WORK" "$H" "$S" "$P" || exit 1
+PIDS+=("$NGINX_PID")
 $PY "$REPO_ROOT/tests/client/connect_proxy.py" "$C" "$WORK/logs/connect.log" &
 PIDS+=($!)
 $PY "$REPO_ROOT/tests/client/connect_proxy.py" "$C2" "$WORK/logs/connect2.log" user:secret &
 PIDS+=($!)
 $PY "$REPO_ROOT/tests/client/silent_listener.py" "$Q" &
 PIDS+=($!)
-for port in $H $S $P $C $C2; do wait_port "$port"; done
+for port in $C $C2; do wait_port "$port"; done
 sleep 0.3  # the silent listener cannot be probed: a connect to it hangs
 O=http://127.0.0.1:$H
 

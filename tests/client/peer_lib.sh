@@ -54,17 +54,11 @@ run_fetch() {
   ERR=$(cat "$WORK/stderr")
 }
 
-# A free loopback port in 20000-60000.
-# A free port below the kernel's ephemeral range (32768-60999): inside it an
-# outgoing connection of any program may hold the port without listening,
-# which the probe below cannot see (a run failed that way).
-pick_port() {
-  local p
-  while :; do
-    p=$((10000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
+# nginx (scripts/lib/nginx.sh) and low_free_port (scripts/lib/ports.sh): the
+# helpers take a port and nginx cannot report one it chose, so their ports
+# are picked below the kernel's ephemeral range.
+source "$REPO_ROOT/scripts/lib/nginx.sh"
+pick_port() { low_free_port; }
 
 wait_port() {
   local port=$1 i

@@ -8,14 +8,9 @@ source "$(dirname "$0")/lib.sh"
 
 start_server --threads 2
 
-# pick_port: a random port in 20000-30000 that nobody listens on.
-pick_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 10001))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
+# haproxy cannot report a port it chose: low_free_port picks one below the
+# kernel's ephemeral range (scripts/lib/ports.sh says why).
+source "$PEER_REPO_ROOT/scripts/lib/ports.sh"
 
 HAPROXY_SOCK="$PEER_TMP/haproxy.sock"
 HAPROXY_LOG="$PEER_TMP/haproxy.log"
@@ -25,7 +20,7 @@ HAPROXY_LOG="$PEER_TMP/haproxy.log"
 start_haproxy() {
   local attempt i
   for attempt in 1 2 3 4 5; do
-    HAPROXY_PORT=$(pick_port)
+    HAPROXY_PORT=$(low_free_port)
     cat >"$PEER_TMP/haproxy.cfg" <<EOF
 global
   log stdout format raw local0

@@ -1,6 +1,6 @@
 # Shared helpers for the peer tests (sourced, not executed).
 #
-# Every test starts its own httpkit-server on a random free loopback port,
+# Every test starts its own httpkit-server on a loopback port the kernel picks,
 # drives a real third-party peer against it and stops the server by PID from
 # an EXIT trap, so nothing is left running even when a check fails.
 
@@ -22,9 +22,9 @@ PEER_CHECKS=0
 # Extra PIDs (haproxy, ...) a test registers so the trap stops them too.
 PEER_EXTRA_PIDS=()
 
-# The body every request without ?length= gets: the first 1024 bytes of 200
-# repetitions of this sentence (see the server's handler contract).
-PEER_SENTENCE='http-kit is a http server & client written from scrach for high performance clojure web applications, support async and websocket'
+# The text the server answers with: apps/common/benchmark_text.hpp, read by
+# scripts/lib/benchmark_text.py (the one definition the C++ code uses too).
+PEER_BENCHMARK_TEXT="$PEER_REPO_ROOT/scripts/lib/benchmark_text.py"
 
 log() { printf '%s\n' "$*"; }
 
@@ -52,15 +52,10 @@ check_eq() {
   fi
 }
 
-# expected_body LENGTH-PARAM -> writes the body the handler must return.
+# expected_body LENGTH-PARAM -> writes the body the handler must return
+# ("": no ?length=).
 expected_body() {
-  /usr/bin/python3 - "$1" <<'EOF'
-import sys
-s = "http-kit is a http server & client written from scrach for high performance clojure web applications, support async and websocket" * 200
-arg = sys.argv[1]
-n = 1024 if arg == "" else max(1, min(10240, int(arg)))
-sys.stdout.write(s[:n])
-EOF
+  /usr/bin/python3 "$PEER_BENCHMARK_TEXT" "$1"
 }
 
 # Stop a PID we started: SIGTERM, bounded wait, then SIGKILL.  Prints nothing.
@@ -96,39 +91,39 @@ port_answers() {
   curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" 2>/dev/null
 }
 
-# start_server [server args...]: start httpkit-server on a random free
-# loopback port in 20000-30000 (retrying on a busy port), wait until it
-# answers (bounded), set SERVER_PID and SERVER_PORT.
+# start_server [server args...]: start httpkit-server on --port 0 (the
+# kernel picks a free port: no search, no race, never a port in use by an
+# outgoing connection), read the port back from its "listen at ADDR:PORT"
+# line, wait until it answers (bounded), set SERVER_PID and SERVER_PORT.
 start_server() {
   if [ ! -x "$SERVER_BIN" ]; then
     log "FAIL - server binary not found: $SERVER_BIN (set HTTPKIT_BIN_DIR)"
     exit 2
   fi
-  local attempt port i
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + RANDOM % 10001))
-    # Skip ports someone already listens on; the server may still lose a race,
-    # which the "process died" branch below turns into a retry.
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
-    "$SERVER_BIN" --port "$port" --bind 127.0.0.1 "$@" >"$PEER_TMP/server.log" 2>&1 &
-    SERVER_PID=$!
-    for i in $(seq 1 100); do
-      if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
-      if grep -q 'Server started' "$PEER_TMP/server.log" && port_answers "$port"; then
-        SERVER_PORT=$port
-        log "started httpkit-server pid $SERVER_PID on 127.0.0.1:$port ($*)"
-        return 0
-      fi
-      sleep 0.1
-    done
-    stop_pid "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-    log "note: server did not come up on port $port (attempt $attempt), retrying"
+  local port="" i
+  "$SERVER_BIN" --port 0 --bind 127.0.0.1 "$@" >"$PEER_TMP/server.log" 2>&1 &
+  SERVER_PID=$!
+  local scale=${HTTPKIT_TIMEOUT_SCALE:-1}
+  for i in $(seq 1 $((100 * ${scale%%.*}))); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    [ -n "$port" ] || port=$(server_port_from_log "$PEER_TMP/server.log")
+    if [ -n "$port" ] && port_answers "$port"; then
+      SERVER_PORT=$port
+      log "started httpkit-server pid $SERVER_PID on 127.0.0.1:$port ($*)"
+      return 0
+    fi
+    sleep 0.1
   done
   log "FAIL - could not start $SERVER_BIN"
   cat "$PEER_TMP/server.log" || true
+  stop_pid "$SERVER_PID"
+  SERVER_PID=""
   exit 2
+}
+
+# server_port_from_log FILE: the port of a "Server started. ... :PORT" line.
+server_port_from_log() {
+  sed -nE 's#^Server started\..*:([0-9]+)/?$#\1#p' "$1" | head -1
 }
 
 # stop_server: SIGTERM the server (it must drain and exit 0); sets

@@ -57,20 +57,17 @@ start_server() {
   # evenly), while SO_REUSEPORT spreads connections unevenly over the loops:
   # a loop at its share leaves its extra connections unaccepted in the
   # backlog. A quarter of headroom keeps every loop below its share.
-  local server_limit=$((connections + connections / 4)) attempt candidate i
-  # A free port: the server refuses to start on a taken one, so retry.
-  for attempt in 1 2 3 4 5 6 7 8; do
-    candidate=$((40000 + RANDOM % 20000))
-    if (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then continue; fi
-    "$bin/httpkit-server" --port "$candidate" --processes auto --max-connections "$server_limit" \
-      >"$tmp/server.log" 2>&1 &
-    server_pid=$!
-    for i in $(seq 1 100); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      if grep -q 'Server started' "$tmp/server.log"; then port=$candidate; break 2; fi
-      sleep 0.1
-    done
-    stop_pid "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  local server_limit=$((connections + connections / 4)) i
+  # --port 0: the kernel picks a free port (every worker process gets the
+  # same one), read back from the server's "listen at ADDR:PORT" line.
+  "$bin/httpkit-server" --port 0 --processes auto --max-connections "$server_limit" \
+    >"$tmp/server.log" 2>&1 &
+  server_pid=$!
+  for i in $(seq 1 100); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    port=$(sed -nE 's/^Server started\..*:([0-9]+)$/\1/p' "$tmp/server.log" | head -1)
+    [ -n "$port" ] && break
+    sleep 0.1
   done
   [ -n "$port" ] || fail "httpkit-server did not start"
   log "httpkit-server pid $server_pid on port $port: $(pgrep -c -P "$server_pid" || echo 0) worker processes"
