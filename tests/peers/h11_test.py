@@ -28,22 +28,16 @@ checks = peerlib.Checks("h11_test")
 PORT = None
 
 
-class Conn:
-    """A raw client socket plus an h11 client state machine used only to
-    parse what the server sends back."""
+class Conn(peerlib.RawSocket):
+    """A raw client socket (peerlib.RawSocket) plus an h11 client state
+    machine used only to parse what the server sends back."""
 
     def __init__(self):
-        self.sock = socket.create_connection(("127.0.0.1", PORT), timeout=IO_TIMEOUT)
+        super().__init__(PORT, timeout=IO_TIMEOUT)
         self.h = h11.Connection(h11.CLIENT)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.sock.close()
-
     def send(self, data):
-        self.sock.sendall(data)
+        self.sock.sendall(data)  # a refused write is the test's failure here
 
     def announce(self, method="GET", target="/", headers=(), body=False):
         """Tell h11 which request went out on the wire.  The bytes h11 would
@@ -102,18 +96,7 @@ class Conn:
         buffered = self.h.trailing_data[0]  # bytes h11 already read past the last response
         if buffered and not ignore_buffered:
             return False, f"sent more bytes after the response: {bytes(buffered[:80])!r}"
-        self.sock.settimeout(timeout)
-        try:
-            extra = self.sock.recv(65536)
-        except ConnectionResetError:
-            return True, "RST"
-        except socket.timeout:
-            return False, f"still open after {timeout}s"
-        finally:
-            self.sock.settimeout(IO_TIMEOUT)
-        if extra:
-            return False, f"sent more bytes: {extra[:80]!r}"
-        return True, "FIN"
+        return self.closed_by_peer(timeout, more_allowed=False)
 
     def next_cycle(self):
         self.h.start_next_cycle()

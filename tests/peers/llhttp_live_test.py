@@ -427,21 +427,17 @@ def exchange(port, raw, methods, expected, must_close, wait):
     ended): arrivals are (seconds since the send, bytes received so far);
     ended is 'FIN', 'RST' or 'open'."""
     data, arrivals, ended = b"", [], "open"
-    with socket.create_connection(("127.0.0.1", port), timeout=CASE_WAIT) as s:
+    with peerlib.RawSocket(port, timeout=CASE_WAIT) as s:
         t0 = time.monotonic()
-        try:
-            s.sendall(raw)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # it answered and closed before taking every byte: read what it said
+        s.send(raw)  # False if it answered and closed before taking every byte: read what it said
         deadline = t0 + wait
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
             answered = not must_close and len(parse_responses(data, methods)[0]) >= expected
-            s.settimeout(min(QUIET, left) if answered else left)
             try:
-                chunk = s.recv(65536)
+                chunk = s.recv_some(time.monotonic() + (min(QUIET, left) if answered else left))
             except socket.timeout:
                 if answered:
                     break
@@ -598,7 +594,7 @@ def main():
         sys.exit(2)
     runs, skipped, unknown_lenient, stale = build_runs()
     timeout_args, timeouts = server_timeouts()
-    server = peerlib.Server("--threads", "2", *timeout_args).start_on_free_port()
+    server = peerlib.Server("--threads", "2", *timeout_args).start()
     timed_runs = sum(1 for r in runs if any(k in TIMED for k, _ in r["slots"]))
     print(f"{len(runs)} exchanges; {timed_runs} end in an incomplete request and wait for the server's "
           f"timeout (header {timeouts['header']:g} s, body {timeouts['body']:g} s"

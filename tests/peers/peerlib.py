@@ -1,13 +1,12 @@
 """Shared helpers for the Python peer tests (run with /usr/bin/python3).
 
-Starts httpkit-server on a random free loopback port, waits until it answers,
+Starts httpkit-server on a loopback port the kernel picks, waits until it answers,
 and stops it by PID at exit (atexit plus SIGTERM/SIGINT handlers), so a
 failing or interrupted test never leaves a server behind.
 """
 
 import atexit
 import os
-import random
 import re
 import signal
 import socket
@@ -26,15 +25,16 @@ def scaled(seconds):
 
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SENTENCE = (b"http-kit is a http server & client written from scrach for high "
-            b"performance clojure web applications, support async and websocket")
-FULL_TEXT = SENTENCE * 200
+sys.path.insert(0, os.path.join(REPO_ROOT, "scripts", "lib"))
+import benchmark_text  # noqa: E402  (reads apps/common/benchmark_text.hpp)
+
+SENTENCE = benchmark_text.SENTENCE
+FULL_TEXT = benchmark_text.TEXT
 
 
 def expected_body(length=None):
     """The handler's body for ?length=LENGTH (None: no parameter)."""
-    n = 1024 if length is None else max(1, min(10240, int(length)))
-    return FULL_TEXT[:n]
+    return benchmark_text.body(length)
 
 
 def server_binary():
@@ -44,26 +44,138 @@ def server_binary():
     return os.path.join(bin_dir, "httpkit-server")
 
 
-def port_in_use(port):
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+class RawSocket:
+    """The raw-socket client every Python peer uses: a TCP connection to
+    127.0.0.1:port whose reads all have a deadline, plus a buffer of what was
+    read past the last answer. Sends what no library would; reads a response
+    byte for byte, so the framing itself is checked."""
+
+    def __init__(self, port, timeout=None, host="127.0.0.1"):
+        self.timeout = scaled(5.0) if timeout is None else timeout
+        self.sock = socket.create_connection((host, port), timeout=self.timeout)
+        self.buffer = b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, data):
+        """Sends every byte; False (not an error) when the server already
+        closed or reset: it may stop reading once it has decided."""
+        try:
+            self.sock.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+
+    def _deadline(self, timeout):
+        return time.monotonic() + (self.timeout if timeout is None else timeout)
+
+    def recv_some(self, deadline):
+        """One read of what arrives before the deadline (b"" on EOF); raises
+        socket.timeout when nothing does."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("deadline passed")
+        self.sock.settimeout(left)
+        try:
+            return self.sock.recv(65536)
+        finally:
+            self.sock.settimeout(self.timeout)  # for a caller that reads the socket itself
+
+    def fill(self, n, deadline):
+        """Reads until the buffer holds n bytes; EOFError if the peer closes."""
+        while len(self.buffer) < n:
+            chunk = self.recv_some(deadline)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buffer += chunk
+
+    def take(self, n):
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def read_exactly(self, n, timeout=None):
+        self.fill(n, self._deadline(timeout))
+        return self.take(n)
+
+    def read_until(self, marker, timeout=None):
+        """The bytes up to and including marker; EOFError if the peer closes first."""
+        deadline = self._deadline(timeout)
+        while marker not in self.buffer:
+            chunk = self.recv_some(deadline)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buffer += chunk
+        return self.take(self.buffer.index(marker) + len(marker))
+
+    def read_line(self, timeout=None):
+        """The next CRLF-terminated line, without its CRLF."""
+        return self.read_until(b"\r\n", timeout)[:-2]
+
+    def read_head(self, timeout=None):
+        """(status, {lower-case name: first value}) of the next response
+        head, or (None, {}) when none is complete before the deadline or the close."""
+        try:
+            head = self.read_until(b"\r\n\r\n", timeout)
+        except (EOFError, socket.timeout, ConnectionResetError):
+            return None, {}
+        lines = head[:-4].decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers.setdefault(name.strip().lower(), value.strip())
+        try:
+            return int(parts[1]), headers
+        except (IndexError, ValueError):
+            return None, headers
+
+    def read_until_close(self, timeout=None):
+        """Everything until the peer closes (EOF or reset) or the deadline."""
+        deadline = self._deadline(timeout)
+        try:
+            while True:
+                chunk = self.recv_some(deadline)
+                if not chunk:
+                    break
+                self.buffer += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+        return self.take(len(self.buffer))
+
+    def closed_by_peer(self, timeout=None, more_allowed=True):
+        """(closed, how): "FIN" or "RST" once the peer closes within timeout;
+        (False, why) otherwise. What it still sends is dropped, or with
+        more_allowed=False is itself the failure."""
+        wait = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        try:
+            while True:
+                extra = self.recv_some(deadline)
+                if not extra:
+                    return True, "FIN"
+                if not more_allowed:
+                    return False, f"sent more bytes: {extra[:80]!r}"
+        except socket.timeout:
+            return False, f"still open after {wait}s"
+        except (ConnectionResetError, OSError):
+            return True, "RST"
 
 
 def http_get_status(port, timeout=3.0):
     """Status code of a plain GET / on a fresh connection, or None."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(b"GET / HTTP/1.1\r\nHost: peer\r\nConnection: close\r\n\r\n")
-            data = b""
-            while b"\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            parts = data.split(b" ", 2)
-            return int(parts[1]) if len(parts) >= 2 and parts[0].startswith(b"HTTP/") else None
-    except (OSError, ValueError):
+        with RawSocket(port, timeout=timeout) as s:
+            s.send(b"GET / HTTP/1.1\r\nHost: peer\r\nConnection: close\r\n\r\n")
+            line = s.read_line().split(b" ", 2)
+            return int(line[1]) if len(line) >= 2 and line[0].startswith(b"HTTP/") else None
+    except (OSError, ValueError, EOFError):
         return None
 
 
@@ -76,8 +188,13 @@ _servers = []
 SANITIZER_MARKS = (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b"runtime error:")
 
 
+# What httpkit-server and the examples print once they listen:
+# "Server started. listen at 127.0.0.1:PORT", "... chat at http://127.0.0.1:PORT/".
+STARTED_LINE = re.compile(rb"^Server started\.[^\n]*:(\d+)/?\r?$", re.M)
+
+
 class Server:
-    """One httpkit-server process on 127.0.0.1:<random port>."""
+    """One httpkit-server process on 127.0.0.1:<a port the kernel picks>."""
 
     def __init__(self, *args):
         _servers.append(self)
@@ -88,34 +205,18 @@ class Server:
         atexit.register(self._remove_log)
         atexit.register(self.stop)  # atexit runs in reverse: stop first, then remove the log
 
-    def start(self, attempts=8, timeout=10.0):
-        binary = server_binary()
-        if not os.access(binary, os.X_OK):
-            raise SystemExit(f"FAIL - server binary not found: {binary} (set HTTPKIT_BIN_DIR)")
-        for _ in range(attempts):
-            port = random.randint(20000, 30000)
-            if port_in_use(port):
-                continue
-            self.proc = subprocess.Popen(
-                [binary, "--port", str(port), "--bind", "127.0.0.1", *self.args],
-                stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                if http_get_status(port, timeout=1.0) is not None:
-                    self.port = port
-                    print(f"started httpkit-server pid {self.proc.pid} on 127.0.0.1:{port}", flush=True)
-                    return self
-                time.sleep(0.1)
-            self.stop()  # died (port raced away) or never answered: retry elsewhere
-        raise SystemExit("FAIL - could not start httpkit-server")
+    def binary(self):
+        return server_binary()
 
-    def start_on_free_port(self, timeout=None):
+    def start(self, timeout=None):
         """Start on --port 0 and read the port the kernel chose back from the
-        server's "listen at ADDR:PORT" line: no port search, no race with
-        other listeners. Waits (bounded, scaled) until the server answers."""
-        binary = server_binary()
+        server's "Server started. ... ADDR:PORT" line: no port search, no
+        race with other listeners, never a port an outgoing connection holds.
+        Waits (bounded, scaled) until the server answers."""
+        binary = self.binary()
+        name = os.path.basename(binary)
         if not os.access(binary, os.X_OK):
-            raise SystemExit(f"FAIL - server binary not found: {binary} (set HTTPKIT_BIN_DIR)")
+            raise SystemExit(f"FAIL - {name} not found: {binary} (set HTTPKIT_BIN_DIR)")
         self.proc = subprocess.Popen(
             [binary, "--port", "0", "--bind", "127.0.0.1", *self.args],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -123,15 +224,15 @@ class Server:
         while time.monotonic() < deadline and self.proc.poll() is None:
             if self.port is None:
                 with open(self.log.name, "rb") as f:
-                    m = re.search(rb"listen at [^\s]+:(\d+)", f.read())
+                    m = STARTED_LINE.search(f.read())
                 self.port = int(m.group(1)) if m else None
             if self.port is not None and http_get_status(self.port, timeout=1.0) is not None:
-                print(f"started httpkit-server pid {self.proc.pid} on 127.0.0.1:{self.port}", flush=True)
+                print(f"started {name} pid {self.proc.pid} on 127.0.0.1:{self.port}", flush=True)
                 return self
             time.sleep(0.1)
         tail = self.output_tail()
         self.stop()
-        raise SystemExit(f"FAIL - httpkit-server did not come up on a free port; its output:\n{tail}")
+        raise SystemExit(f"FAIL - {name} did not come up on a free port; its output:\n{tail}")
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None and http_get_status(self.port) == 200

@@ -8,7 +8,7 @@ import socket
 import struct
 import time
 
-from peerlib import scaled  # the importer puts tests/peers on sys.path
+from peerlib import RawSocket, scaled  # the importer puts tests/peers on sys.path
 
 # How long a read waits for the server, scaled for a sanitized server.
 IO_TIMEOUT = scaled(5.0)
@@ -42,30 +42,6 @@ def close_payload(code, reason=b""):
     return struct.pack("!H", code) + reason
 
 
-def read_http_head(sock, timeout=IO_TIMEOUT):
-    """(status, {lower-case name: value}, leftover bytes) or (None, {}, b"")."""
-    sock.settimeout(timeout)
-    data = b""
-    try:
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except socket.timeout:
-        pass
-    if b"\r\n\r\n" not in data:
-        return None, {}, data
-    head, rest = data.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return status, headers, rest
-
-
 def handshake_request(port, key=None, extra=None, method="GET", version="13", upgrade=True,
                       connection="Upgrade", http="HTTP/1.1", path="/ws"):
     key = key if key is not None else base64.b64encode(os.urandom(16)).decode()
@@ -83,48 +59,34 @@ def expected_accept(key):
     return base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
 
 
-class RawWebSocket:
+class RawWebSocket(RawSocket):
+    """A RawSocket (peerlib) that has done the opening handshake."""
+
     def __init__(self, port, extensions=None, timeout=IO_TIMEOUT):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        super().__init__(port, timeout=timeout)
         extra = [f"Sec-WebSocket-Extensions: {extensions}"] if extensions else []
         request, key = handshake_request(port, extra=extra)
-        self.sock.sendall(request)
-        status, headers, self.buffer = read_http_head(self.sock, timeout)
+        self.send(request)
+        status, headers = self.read_head(timeout)
         if status != 101 or headers.get("sec-websocket-accept") != expected_accept(key):
             raise RuntimeError(f"handshake failed: {status} {headers}")
         self.headers = headers
 
-    def send(self, data):
-        """Sends bytes; a reset by a peer that already gave up is not an error."""
-        try:
-            self.sock.sendall(data)
-            return True
-        except (BrokenPipeError, ConnectionResetError):
-            return False
-
-    def _fill(self, n, deadline):
-        while len(self.buffer) < n:
-            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError
-            self.buffer += chunk
-
     def read_frame(self, timeout=IO_TIMEOUT):
         """(fin, opcode, payload) of the next server frame."""
         deadline = time.monotonic() + timeout
-        self._fill(2, deadline)
+        self.fill(2, deadline)
         b0, b1 = self.buffer[0], self.buffer[1]
         if b1 & 0x80:
             raise RuntimeError("the server masked a frame")
         n, pos = b1 & 0x7F, 2
         if n == 126:
-            self._fill(4, deadline)
+            self.fill(4, deadline)
             n, pos = struct.unpack("!H", self.buffer[2:4])[0], 4
         elif n == 127:
-            self._fill(10, deadline)
+            self.fill(10, deadline)
             n, pos = struct.unpack("!Q", self.buffer[2:10])[0], 10
-        self._fill(pos + n, deadline)
+        self.fill(pos + n, deadline)
         payload = self.buffer[pos:pos + n]
         self.buffer = self.buffer[pos + n:]
         return bool(b0 & 0x80), b0 & 0x0F, payload
@@ -146,17 +108,4 @@ class RawWebSocket:
 
     def closed_by_peer(self, timeout=IO_TIMEOUT):
         """True once the server closes the TCP connection (EOF or reset)."""
-        deadline = time.monotonic() + timeout
-        try:
-            while time.monotonic() < deadline:
-                self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-                if not self.sock.recv(65536):
-                    return True
-        except socket.timeout:
-            return False
-        except (ConnectionResetError, OSError):
-            return True
-        return False
-
-    def close(self):
-        self.sock.close()
+        return super().closed_by_peer(timeout)[0]

@@ -17,72 +17,44 @@ import peerlib  # noqa: E402
 checks = peerlib.Checks("sse_longpoll")
 
 
-class HttpReader:
+class HttpReader(peerlib.RawSocket):
     """A response read off a raw socket, so the framing itself is checked."""
 
-    def __init__(self, sock):
-        self.sock = sock
-        self.buffer = b""
-
-    def _more(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError("connection closed")
-        self.buffer += chunk
-
-    def line(self):
-        while b"\r\n" not in self.buffer:
-            self._more()
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line
+    def head(self):
+        status, headers = self.read_head()
+        if status is None:
+            raise EOFError("no complete response head")
+        return status, headers
 
     def exactly(self, n):
-        while len(self.buffer) < n:
-            self._more()
-        data, self.buffer = self.buffer[:n], self.buffer[n:]
-        return data
-
-    def head(self):
-        status = self.line().decode("latin-1")
-        headers = {}
-        while True:
-            line = self.line().decode("latin-1")
-            if not line:
-                return int(status.split(" ")[1]), headers
-            name, _, value = line.partition(":")
-            headers.setdefault(name.strip().lower(), value.strip())
+        return self.read_exactly(n)
 
     def chunk(self):
         """The next chunk's data (b"" for the last chunk), checking its CRLFs."""
-        size_line = self.line()
+        size_line = self.read_line()
         size = int(size_line.split(b";")[0], 16)
-        data = self.exactly(size)
+        data = self.read_exactly(size)
         if size == 0:
-            if self.line() != b"":  # no trailers expected
+            if self.read_line() != b"":  # no trailers expected
                 raise ValueError("trailer after the last chunk")
-        elif self.exactly(2) != b"\r\n":
+        elif self.read_exactly(2) != b"\r\n":
             raise ValueError(f"chunk of {size} not followed by CRLF")
         return data
 
     def until_close(self):
-        try:
-            while True:
-                self._more()
-        except EOFError:
-            data, self.buffer = self.buffer, b""
-            return data
+        return self.read_until_close()
 
 
 def connect(port, timeout=10):
-    return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    return HttpReader(port, timeout=timeout)
 
 
 def get(port, target, timeout=10):
     """(status, headers, body, seconds) of one GET with Connection: close."""
     start = time.monotonic()
     with connect(port, timeout) as s:
-        s.sendall(f"GET {target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
-        reader = HttpReader(s)
+        s.send(f"GET {target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+        reader = s
         status, headers = reader.head()
         if "content-length" in headers:
             body = reader.exactly(int(headers["content-length"]))
@@ -113,8 +85,8 @@ def long_poll_cases(port):
 
 def stream_cases(port):
     with connect(port) as s:
-        s.sendall(b"GET /stream?parts=5&interval=150 HTTP/1.1\r\nHost: t\r\n\r\n")
-        reader = HttpReader(s)
+        s.send(b"GET /stream?parts=5&interval=150 HTTP/1.1\r\nHost: t\r\n\r\n")
+        reader = s
         start = time.monotonic()
         status, headers = reader.head()
         checks.check("stream: 200", status == 200, str(status))
@@ -136,7 +108,7 @@ def stream_cases(port):
                      ", ".join(f"{a:.2f}" for a in arrivals))
         # The body ended cleanly, so the connection serves the next request.
         # A one-part stream sends everything at once: a Content-Length response.
-        s.sendall(b"GET /stream?parts=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        s.send(b"GET /stream?parts=1 HTTP/1.1\r\nHost: t\r\n\r\n")
         status, headers = reader.head()
         body = reader.exactly(int(headers.get("content-length", "0")))
         checks.check("stream: keep-alive: the next request on the connection is served",
@@ -145,8 +117,8 @@ def stream_cases(port):
                      "transfer-encoding" not in headers, repr(headers))
 
     with connect(port) as s:  # HTTP/1.0 has no chunks: the close ends the body
-        s.sendall(b"GET /stream?parts=3&interval=50 HTTP/1.0\r\n\r\n")
-        reader = HttpReader(s)
+        s.send(b"GET /stream?parts=3&interval=50 HTTP/1.0\r\n\r\n")
+        reader = s
         status, headers = reader.head()
         body = reader.until_close()
         checks.check("stream over HTTP/1.0: close-delimited body with every part",
@@ -173,8 +145,8 @@ def parse_events(text):
 
 def clock_cases(port):
     with connect(port) as s:
-        s.sendall(b"GET /clock HTTP/1.1\r\nHost: t\r\n\r\n")
-        reader = HttpReader(s)
+        s.send(b"GET /clock HTTP/1.1\r\nHost: t\r\n\r\n")
+        reader = s
         status, headers = reader.head()
         checks.check("clock: 200", status == 200, str(status))
         checks.check("clock: Content-Type text/event-stream",
@@ -185,7 +157,7 @@ def clock_cases(port):
         checks.check("clock: chunked", headers.get("transfer-encoding") == "chunked")
         stream = b""
         deadline = time.monotonic() + 2.5
-        s.settimeout(0.2)
+        s.timeout = 0.2
         while time.monotonic() < deadline:
             try:
                 stream += reader.chunk()

@@ -8,14 +8,13 @@ still alive and echoes.
 """
 
 import os
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import peerlib  # noqa: E402
 from rawws import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG, OP_TEXT,  # noqa: E402
-                   RawWebSocket, close_payload, frame, handshake_request, read_http_head)
+                   RawWebSocket, close_payload, frame, handshake_request)
 
 PROTOCOL_ERROR, INVALID_PAYLOAD, MESSAGE_TOO_BIG = 1002, 1007, 1009
 MAX_WS = 4 << 20  # the server's default max_ws
@@ -103,10 +102,9 @@ def valid_control_between_fragments(port):
 
 def handshake(port, **kwargs):
     request, _ = handshake_request(port, **kwargs)
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(request)
-        status, headers, _ = read_http_head(s)
-        return status, headers
+    with peerlib.RawSocket(port, timeout=peerlib.scaled(5.0)) as s:
+        s.send(request)
+        return s.read_head()
 
 
 def handshake_cases(port):
