@@ -3,20 +3,20 @@
 #include <algorithm>
 #include <cstring>
 
-#include "http/char_class.hpp"
+#include "http/text.hpp"
 
 namespace httpkit::http {
 namespace {
 
-using ascii::is_ows;
-using ascii::is_token_char;
+using text::is_ows;
+using text::is_token_char;
 
 // qdtext and the second byte of a quoted-pair (RFC 9110 §5.6.4).
 bool is_qdtext(char c) {
-  return ascii::is_value_char(c) && c != '"' && c != '\\';
+  return text::is_value_char(c) && c != '"' && c != '\\';
 }
 bool is_quotable(char c) {
-  return ascii::is_value_char(c);
+  return text::is_value_char(c);
 }
 
 }  // namespace
@@ -83,7 +83,7 @@ std::size_t ChunkedDecoder::take_plain_size_line(const char* p, std::size_t n,
   uint64_t size = 0;
   std::size_t digits = 0;
   for (; digits < n && digits < 16; ++digits) {
-    const int value = ascii::hex_value(p[digits]);
+    const int value = text::hex_value(p[digits]);
     if (value < 0) break;
     size = (size << 4) | static_cast<uint64_t>(value);
   }
@@ -115,13 +115,13 @@ void ChunkedDecoder::step(char c, const ChunkedLimits& limits) {
   State next = State::bad;
   switch (state_) {
     case State::size_first:
-      if (ascii::hex_value(c) >= 0) {
-        chunk_size_ = static_cast<uint64_t>(ascii::hex_value(c));
+      if (text::hex_value(c) >= 0) {
+        chunk_size_ = static_cast<uint64_t>(text::hex_value(c));
         next = State::size;
       }
       break;
     case State::size:
-      if (const int digit = ascii::hex_value(c); digit >= 0) {
+      if (const int digit = text::hex_value(c); digit >= 0) {
         if ((chunk_size_ >> 60) != 0) break;  // one more digit would overflow
         chunk_size_ = (chunk_size_ << 4) | static_cast<uint64_t>(digit);
         next = State::size;
@@ -207,7 +207,7 @@ void ChunkedDecoder::step(char c, const ChunkedLimits& limits) {
       if (c == ':') next = State::trailer_value;
       break;
     case State::trailer_value:
-      if (ascii::is_value_char(c)) next = State::trailer_value;
+      if (text::is_value_char(c)) next = State::trailer_value;
       if (c == '\r') next = State::trailer_lf;
       break;
     case State::trailer_lf:

@@ -1,49 +1,85 @@
-// What the header fields of a request head mean for its framing and its
-// connection (RFC 9112 §3.2, §6, §9; RFC 9110 §7.2, §7.6.1, §10.1.1).
+// What the header fields of a message head mean for its framing and its
+// connection (RFC 9112 §3.2, §6, §9; RFC 9110 §7.2, §7.6.1, §7.8, §8.6,
+// §10.1.1), for requests and responses alike: one rule set, with the
+// differences the RFC makes between the two as its parameter.
 //
-// The parser hands every field to `FieldRules` as it goes by; conflicts that
-// one field makes with an earlier one are reported at once, the rest when the
-// head is complete. Internal to src/http.
+// The field scanner hands every field to `FieldRules` as it goes by;
+// conflicts that one field makes with an earlier one are reported at once,
+// the rest when the head is complete. Internal to src/http.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
-#include "http/request_parser.hpp"
-
 namespace httpkit::http {
 
-struct Fault {
-  ParseError error = ParseError::none;
-  std::string_view detail;
+// What is wrong with a head, whichever way it travels. Each parser turns it
+// into its own error (a status for requests, a ResponseError for responses).
+enum class FaultKind : uint8_t {
+  none = 0,
+  malformed,        // syntax of a line or a field; Host; a 101 without Upgrade
+  bad_framing,      // Content-Length / Transfer-Encoding that cannot be trusted
+  unsupported,      // a transfer coding we do not implement before chunked (501)
+  too_many_fields,  // over the field limit
+};
 
-  explicit operator bool() const { return error != ParseError::none; }
+struct Fault {
+  FaultKind kind = FaultKind::none;
+  std::string_view detail;  // static text, for logs
+
+  explicit operator bool() const { return kind != FaultKind::none; }
+};
+
+enum class MessageKind : uint8_t { request, response };
+
+// How the fields delimit the body, before anything outside them (a HEAD
+// request, a 204 status) is taken into account.
+enum class FieldFraming : uint8_t {
+  none,            // neither Content-Length nor Transfer-Encoding
+  content_length,  // FieldSummary::content_length bytes
+  chunked,         // chunked is the final transfer coding
+  not_chunked,     // responses only: the final coding is another, the close ends the body
+};
+
+struct FieldSummary {
+  FieldFraming framing = FieldFraming::none;
+  uint64_t content_length = 0;
+  bool keep_alive = true;        // the version's default, adjusted by Connection options
+  bool upgrade_field = false;    // a non-empty Upgrade field
+  bool upgrade = false;          // that, and Connection: upgrade
+  bool expect_continue = false;  // requests only: Expect: 100-continue from HTTP/1.1
 };
 
 class FieldRules {
  public:
-  explicit FieldRules(uint8_t version_minor) : version_minor_(version_minor) {}
+  FieldRules(MessageKind kind, uint8_t version_minor)
+      : kind_(kind), version_minor_(version_minor) {}
 
   // `value` is already stripped of surrounding whitespace.
   Fault on_field(std::string_view name, std::string_view value);
 
-  // Judges what only the whole head can tell, then fills the framing and
-  // connection members of `out`.
-  Fault finish(RequestHead& out) const;
+  // Judges what only the whole head can tell. For a request: Host is
+  // required from HTTP/1.1 on, and a Transfer-Encoding whose final coding
+  // is not chunked is a 400 (§6.3), and only then an unknown coding before
+  // chunked a 501 (§6.1). For a response, a final coding other than chunked
+  // means the close ends the body.
+  Fault finish(FieldSummary& out) const;
 
  private:
   Fault on_host(std::string_view value);
   Fault on_content_length(std::string_view value);
   Fault on_transfer_encoding(std::string_view value);
   void on_connection(std::string_view value);
-  void on_expect(std::string_view value);
 
+  MessageKind kind_;
   uint8_t version_minor_;
   bool host_seen_ = false;
   bool content_length_seen_ = false;
   bool transfer_encoding_seen_ = false;
-  bool chunked_seen_ = false;         // chunked is the last coding seen so far
-  bool unknown_coding_seen_ = false;  // a coding we do not implement came before it
+  bool any_coding_ = false;           // some Transfer-Encoding field named a coding
+  bool chunked_seen_ = false;         // chunked appeared among the codings
+  bool chunked_last_ = false;         // ... and is the last coding so far
+  bool unknown_coding_seen_ = false;  // a coding other than chunked appeared
   bool connection_close_ = false;
   bool connection_keep_alive_ = false;
   bool connection_upgrade_ = false;

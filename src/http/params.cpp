@@ -1,14 +1,11 @@
 #include "httpkit/params.hpp"
 
+#include "http/text.hpp"
+
 namespace httpkit {
 namespace {
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using http::text::hex_value;
 
 }  // namespace
 
@@ -18,8 +15,8 @@ std::string url_decode(std::string_view s, bool plus_is_space) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (c == '%' && i + 2 < s.size()) {
-      const int high = hex_digit(s[i + 1]);
-      const int low = hex_digit(s[i + 2]);
+      const int high = hex_value(s[i + 1]);
+      const int low = hex_value(s[i + 2]);
       if (high >= 0 && low >= 0) {
         decoded.push_back(static_cast<char>(high * 16 + low));
         i += 2;

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "http/char_class.hpp"
 #include "http/field_rules.hpp"
+#include "http/field_scanner.hpp"
+#include "http/text.hpp"
 
 namespace httpkit::http {
 namespace {
@@ -33,12 +34,8 @@ bool is_known_method(std::string_view method) {
          std::end(kKnownMethods);
 }
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_alpha(char c) {
-  return ascii::to_lower(c) >= 'a' && ascii::to_lower(c) <= 'z';
-}
+using text::is_alpha;
+using text::is_digit;
 
 // origin-form ("/..."), asterisk-form ("*") or absolute-form ("scheme:...").
 // The authority-form belongs to CONNECT, which is refused before we get here.
@@ -47,9 +44,17 @@ bool has_target_form(std::string_view target) {
   if (!is_alpha(target.front())) return false;
   for (char c : target.substr(1)) {
     if (c == ':') return true;
-    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') return false;
+    if (!text::is_alnum(c) && c != '+' && c != '-' && c != '.') return false;
   }
   return false;
+}
+
+// The status a fault in the header section answers with: 501 for a coding
+// we do not implement, 431 for too many fields, 400 for the rest.
+ParseError error_of(FaultKind kind) {
+  if (kind == FaultKind::unsupported) return ParseError::not_implemented;
+  return kind == FaultKind::too_many_fields ? ParseError::headers_too_large
+                                            : ParseError::bad_request;
 }
 
 // Splits at the first '?'. A fragment has no business in a request-target;
@@ -85,12 +90,20 @@ class HeadParser {
 
   ParseResult parse() {
     if (!skip_empty_lines() || !parse_request_line()) return stop_;
-    FieldRules rules(out_.version_minor);
-    if (!parse_fields(rules)) return stop_;
-    if (Fault fault = rules.finish(out_)) {
-      fail(fault.error, fault.detail);
-      return stop_;
-    }
+    const FieldSection fields =
+        scan_field_section(p_, end_, headers_, capacity_, MessageKind::request, out_.version_minor);
+    out_.num_headers = fields.count;
+    if (fields.status == ScanStatus::incomplete) need_more();
+    if (fields.status == ScanStatus::fault) fail(error_of(fields.fault.kind), fields.fault.detail);
+    if (fields.status != ScanStatus::complete) return stop_;
+    const FieldSummary& summary = fields.summary;
+    out_.framing = summary.framing == FieldFraming::chunked          ? BodyFraming::chunked
+                   : summary.framing == FieldFraming::content_length ? BodyFraming::content_length
+                                                                     : BodyFraming::none;
+    out_.content_length = summary.content_length;
+    out_.keep_alive = summary.keep_alive;
+    out_.upgrade = summary.upgrade;
+    out_.expect_continue = summary.expect_continue;
     split_target(out_);
     out_.head_length = static_cast<std::size_t>(p_ - begin_);
     return {ParseStatus::complete};
@@ -136,7 +149,7 @@ class HeadParser {
     const char* line_end =
         static_cast<std::size_t>(end_ - p_) > max_request_line_ ? p_ + max_request_line_ : end_;
     const char* method = p_;
-    while (p_ < line_end && ascii::is_token_char(*p_)) {
+    while (p_ < line_end && text::is_token_char(*p_)) {
       ++p_;
     }
     if (p_ == line_end) return out_of_line(line_end);
@@ -149,7 +162,7 @@ class HeadParser {
     ++p_;
 
     const char* target = p_;
-    p_ = ascii::skip_target_chars(p_, line_end);
+    p_ = text::skip_target_chars(p_, line_end);
     if (p_ == line_end) return out_of_line(line_end);
     if (*p_ != ' ' || p_ == target) return fail(ParseError::bad_request, "invalid request-target");
     out_.target = {target, static_cast<std::size_t>(p_ - target)};
@@ -192,59 +205,6 @@ class HeadParser {
     // RFC 9110 §6.2: a later 1.x is served as the highest minor we implement.
     out_.version_minor = version[7] == '0' ? 0 : 1;
     return true;
-  }
-
-  bool parse_fields(FieldRules& rules) {
-    for (;;) {
-      if (p_ == end_) return need_more();
-      if (*p_ == '\r') return step_over_crlf();  // the blank line that ends the head
-      if (ascii::is_ows(*p_)) {
-        // RFC 9112 §5.2: obs-fold (or whitespace before the first field) is refused.
-        return fail(ParseError::bad_request, out_.num_headers == 0
-                                                 ? "whitespace before the first header field"
-                                                 : "obsolete line folding");
-      }
-      if (out_.num_headers == capacity_) {
-        return fail(ParseError::headers_too_large, "too many header fields");
-      }
-
-      const char* name = p_;
-      while (p_ < end_ && ascii::is_token_char(*p_)) {
-        ++p_;
-      }
-      if (p_ == end_) return need_more();
-      if (*p_ != ':' || p_ == name) {
-        return fail(ParseError::bad_request, "invalid header field name");
-      }
-      const std::string_view field_name{name, static_cast<std::size_t>(p_ - name)};
-      ++p_;
-
-      while (p_ < end_ && ascii::is_ows(*p_)) {
-        ++p_;
-      }
-      const char* value = p_;
-      for (;;) {
-        p_ = ascii::skip_value_chars_except_tab(p_, end_);
-        if (p_ == end_ || *p_ != '\t') break;
-        ++p_;
-      }
-      if (p_ == end_) return need_more();
-      if (*p_ != '\r') {
-        return fail(ParseError::bad_request, *p_ == '\n' ? "header line ends in a bare LF"
-                                                         : "control character in header value");
-      }
-      const char* value_end = p_;
-      while (value_end > value && ascii::is_ows(value_end[-1])) {
-        --value_end;
-      }
-      if (!step_over_crlf()) return false;
-
-      const std::string_view field_value{value, static_cast<std::size_t>(value_end - value)};
-      headers_[out_.num_headers++] = {field_name, field_value};
-      if (Fault fault = rules.on_field(field_name, field_value)) {
-        return fail(fault.error, fault.detail);
-      }
-    }
   }
 
   const char* const begin_;

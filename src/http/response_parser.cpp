@@ -2,151 +2,24 @@
 
 #include <algorithm>
 
-#include "http/char_class.hpp"
-#include "http/list_elements.hpp"
+#include "http/field_rules.hpp"
+#include "http/field_scanner.hpp"
+#include "http/text.hpp"
 
 namespace httpkit::http {
 namespace {
 
-using ascii::iequals;
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
+ResponseError error_of(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::bad_framing:
+    case FaultKind::unsupported:
+      return ResponseError::bad_framing;
+    case FaultKind::too_many_fields:
+      return ResponseError::too_many_headers;
+    default:
+      return ResponseError::bad_header;
+  }
 }
-
-struct Fault {
-  ResponseError error = ResponseError::none;
-  std::string_view detail;
-
-  explicit operator bool() const { return error != ResponseError::none; }
-};
-
-constexpr Fault bad_framing(std::string_view detail) {
-  return {ResponseError::bad_framing, detail};
-}
-
-
-// What the fields of a response head mean for its framing and connection
-// (RFC 9112 §6, §9.3; RFC 9110 §7.6.1, §7.8, §8.6).
-class ResponseFieldRules {
- public:
-  explicit ResponseFieldRules(uint8_t version_minor) : version_minor_(version_minor) {}
-
-  Fault on_field(std::string_view name, std::string_view value) {
-    switch (name.size()) {
-      case 7:
-        if (iequals(name, "upgrade")) upgrade_seen_ = upgrade_seen_ || !value.empty();
-        break;
-      case 10:
-        if (iequals(name, "connection")) on_connection(value);
-        break;
-      case 14:
-        if (iequals(name, "content-length")) return on_content_length(value);
-        break;
-      case 17:
-        if (iequals(name, "transfer-encoding")) return on_transfer_encoding(value);
-        break;
-    }
-    return {};
-  }
-
-  Fault finish(const SentRequest& request, ResponseHeadView& out) const {
-    const uint16_t status = out.status;
-    out.interim = status < 200 && status != 101;
-    out.upgraded = status == 101;
-    out.tunnel = request.connect && status >= 200 && status < 300;
-    if (out.upgraded && !upgrade_seen_) return {ResponseError::bad_header, "101 without Upgrade"};
-
-    // RFC 9112 §6.3, in its order: responses that never have a body first,
-    // then Transfer-Encoding, then Content-Length, then the close.
-    const bool never_body =
-        request.head || status < 200 || status == 204 || status == 304 || out.tunnel;
-    if (never_body) {
-      out.framing = ResponseFraming::none;
-    } else if (transfer_encoding_seen_) {
-      // A coding other than chunked last leaves only the close to end the body.
-      out.framing = chunked_last_ ? ResponseFraming::chunked : ResponseFraming::until_close;
-    } else if (content_length_seen_) {
-      out.framing = ResponseFraming::content_length;
-      out.content_length = content_length_;
-    } else {
-      out.framing = ResponseFraming::until_close;
-    }
-
-    out.keep_alive = !connection_close_ && (version_minor_ >= 1 || connection_keep_alive_) &&
-                     out.framing != ResponseFraming::until_close && !out.upgraded && !out.tunnel;
-    return {};
-  }
-
- private:
-  Fault on_content_length(std::string_view value) {
-    // RFC 9112 §6.3 item 3: both fields may be smuggling; treat as an error.
-    if (transfer_encoding_seen_) return bad_framing("both Transfer-Encoding and Content-Length");
-    if (value.empty()) return bad_framing("empty Content-Length");
-    uint64_t length = 0;
-    for (char c : value) {
-      // A list ("5, 5") is refused like any other non-digit, as requests are.
-      if (!is_digit(c)) return bad_framing("invalid Content-Length");
-      const auto digit = static_cast<uint64_t>(c - '0');
-      if (length > (UINT64_MAX - digit) / 10) return bad_framing("Content-Length overflows");
-      length = length * 10 + digit;
-    }
-    if (content_length_seen_ && length != content_length_) {
-      return bad_framing("conflicting Content-Length");
-    }
-    content_length_seen_ = true;
-    content_length_ = length;
-    return {};
-  }
-
-  Fault on_transfer_encoding(std::string_view value) {
-    if (content_length_seen_) return bad_framing("both Transfer-Encoding and Content-Length");
-    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing.
-    if (version_minor_ == 0) return bad_framing("Transfer-Encoding in an HTTP/1.0 response");
-    transfer_encoding_seen_ = true;
-    ListElements codings(value);
-    std::string_view coding;
-    bool any = false;
-    while (codings.next(coding)) {
-      const std::size_t semicolon = coding.find(';');
-      const std::string_view name = ascii::trim_ows(coding.substr(0, semicolon));
-      if (name.empty() || !ascii::all_of(name, ascii::kTokenChar)) {
-        return bad_framing("invalid transfer coding");
-      }
-      const bool chunked = iequals(name, "chunked");
-      if (chunked && chunked_seen_) return bad_framing("chunked applied twice");
-      if (chunked && semicolon != std::string_view::npos)
-        return bad_framing("parameters on chunked");
-      chunked_seen_ = chunked_seen_ || chunked;
-      chunked_last_ = chunked;
-      any = true;
-    }
-    if (!any) return bad_framing("Transfer-Encoding without a coding");
-    return {};
-  }
-
-  void on_connection(std::string_view value) {
-    ListElements options(value);
-    std::string_view option;
-    while (options.next(option)) {
-      if (iequals(option, "close")) {
-        connection_close_ = true;
-      } else if (iequals(option, "keep-alive")) {
-        connection_keep_alive_ = true;
-      }
-    }
-  }
-
-  uint8_t version_minor_;
-  bool content_length_seen_ = false;
-  bool transfer_encoding_seen_ = false;
-  bool chunked_seen_ = false;
-  bool chunked_last_ = false;  // the last coding of all Transfer-Encoding fields so far
-  bool connection_close_ = false;
-  bool connection_keep_alive_ = false;
-  bool upgrade_seen_ = false;
-  uint64_t content_length_ = 0;
-};
 
 // One pass over the head, in the manner of the request parser: every step
 // advances `p_` and returns true, or records in `stop_` why it stopped and
@@ -166,10 +39,17 @@ class HeadParser {
 
   ResponseParseResult parse(const SentRequest& request) {
     if (!parse_status_line()) return stop_;
-    ResponseFieldRules rules(out_.version_minor);
-    if (!parse_fields(rules)) return stop_;
-    if (Fault fault = rules.finish(request, out_)) {
-      fail(fault.error, fault.detail);
+    const FieldSection fields = scan_field_section(p_, end_, headers_, capacity_,
+                                                   MessageKind::response, out_.version_minor);
+    out_.num_headers = fields.count;
+    if (fields.status == ScanStatus::incomplete) {
+      need_more();
+      return stop_;
+    }
+    const Fault fault =
+        fields.status == ScanStatus::fault ? fields.fault : judge(request, fields.summary);
+    if (fault) {
+      fail(error_of(fault.kind), fault.detail);
       return stop_;
     }
     out_.head_length = static_cast<std::size_t>(p_ - begin_);
@@ -177,6 +57,33 @@ class HeadParser {
   }
 
  private:
+  // What the status and the request add to the fields (RFC 9112 §6.3, in
+  // its order: responses that never have a body first, then
+  // Transfer-Encoding, then Content-Length, then the close).
+  Fault judge(const SentRequest& request, const FieldSummary& fields) {
+    const uint16_t status = out_.status;
+    out_.interim = status < 200 && status != 101;
+    out_.upgraded = status == 101;
+    out_.tunnel = request.connect && status >= 200 && status < 300;
+    if (out_.upgraded && !fields.upgrade_field)
+      return {FaultKind::malformed, "101 without Upgrade"};
+
+    const bool never_body =
+        request.head || status < 200 || status == 204 || status == 304 || out_.tunnel;
+    out_.framing = ResponseFraming::until_close;
+    if (never_body) {
+      out_.framing = ResponseFraming::none;
+    } else if (fields.framing == FieldFraming::chunked) {
+      out_.framing = ResponseFraming::chunked;
+    } else if (fields.framing == FieldFraming::content_length) {
+      out_.framing = ResponseFraming::content_length;
+      out_.content_length = fields.content_length;
+    }
+    out_.keep_alive = fields.keep_alive && out_.framing != ResponseFraming::until_close &&
+                      !out_.upgraded && !out_.tunnel;
+    return {};
+  }
+
   bool need_more() {
     stop_ = truncated_ ? ResponseParseResult{ParseStatus::error, ResponseError::head_too_large,
                                              "response head too large"}
@@ -210,7 +117,7 @@ class HeadParser {
     const char* version = p_;
     for (char expected : kPrefix) {
       if (p_ == line_end) return out_of_line();
-      const bool ok = expected == '#' ? is_digit(*p_) : *p_ == expected;
+      const bool ok = expected == '#' ? text::is_digit(*p_) : *p_ == expected;
       if (!ok) return fail(ResponseError::bad_status_line, "invalid status line");
       ++p_;
     }
@@ -231,11 +138,7 @@ class HeadParser {
     if (*p_ == ' ') {
       ++p_;
       const char* reason = p_;
-      for (;;) {
-        p_ = ascii::skip_value_chars_except_tab(p_, line_end);
-        if (p_ == line_end || *p_ != '\t') break;
-        ++p_;
-      }
+      p_ = text::skip_value_chars(p_, line_end);
       if (p_ == line_end) return out_of_line();
       out_.reason = {reason, static_cast<std::size_t>(p_ - reason)};
     }
@@ -244,57 +147,6 @@ class HeadParser {
                   *p_ == '\n' ? "status line ends in a bare LF" : "invalid status line");
     }
     return step_over_crlf(ResponseError::bad_status_line);
-  }
-
-  bool parse_fields(ResponseFieldRules& rules) {
-    for (;;) {
-      if (p_ == end_) return need_more();
-      if (*p_ == '\r') return step_over_crlf(ResponseError::bad_header);  // end of the head
-      if (ascii::is_ows(*p_)) {
-        // obs-fold would have to be replaced by SP before use (RFC 9112
-        // §5.2); a zero-copy parser cannot, so it refuses the response.
-        return fail(ResponseError::bad_header, out_.num_headers == 0
-                                                   ? "whitespace before the first header field"
-                                                   : "obsolete line folding");
-      }
-      if (out_.num_headers == capacity_) {
-        return fail(ResponseError::too_many_headers, "too many header fields");
-      }
-
-      const char* name = p_;
-      while (p_ < end_ && ascii::is_token_char(*p_))
-        ++p_;
-      if (p_ == end_) return need_more();
-      if (*p_ != ':' || p_ == name) {
-        return fail(ResponseError::bad_header, "invalid header field name");
-      }
-      const std::string_view field_name{name, static_cast<std::size_t>(p_ - name)};
-      ++p_;
-
-      while (p_ < end_ && ascii::is_ows(*p_))
-        ++p_;
-      const char* value = p_;
-      for (;;) {
-        p_ = ascii::skip_value_chars_except_tab(p_, end_);
-        if (p_ == end_ || *p_ != '\t') break;
-        ++p_;
-      }
-      if (p_ == end_) return need_more();
-      if (*p_ != '\r') {
-        return fail(ResponseError::bad_header, *p_ == '\n' ? "header line ends in a bare LF"
-                                                           : "control character in header value");
-      }
-      const char* value_end = p_;
-      while (value_end > value && ascii::is_ows(value_end[-1]))
-        --value_end;
-      if (!step_over_crlf(ResponseError::bad_header)) return false;
-
-      const std::string_view field_value{value, static_cast<std::size_t>(value_end - value)};
-      headers_[out_.num_headers++] = {field_name, field_value};
-      if (Fault fault = rules.on_field(field_name, field_value)) {
-        return fail(fault.error, fault.detail);
-      }
-    }
   }
 
   const char* const begin_;

@@ -47,10 +47,15 @@ struct SentRequest {
   bool connect = false;  // CONNECT: a 2xx opens a tunnel, no body
 };
 
+// How many header fields a response may carry unless configured otherwise;
+// ClientOptions::max_response_headers has the same default.
+inline constexpr std::size_t kDefaultMaxResponseFields = 128;
+
 struct ResponseLimits {
   std::size_t max_status_line = 8192;  // bytes before the status line's CRLF
   std::size_t max_head_bytes = 65536;  // the whole head, status line included
-  std::size_t max_headers = 100;       // also bounded by the caller's array
+  // Header fields, also bounded by the caller's array.
+  std::size_t max_headers = kDefaultMaxResponseFields;
 };
 
 struct ResponseHeadView {
