@@ -3,10 +3,12 @@
 #include <charconv>
 #include <cstring>
 
-#include "httpkit/header_view.hpp"
+#include "http/text.hpp"
 
 namespace httpkit::http {
 namespace {
+
+using text::iequals;
 
 void append_number(std::string& out, uint64_t n) {
   char digits[24];
@@ -14,28 +16,17 @@ void append_number(std::string& out, uint64_t n) {
   out.append(digits, end);
 }
 
-bool has_token(std::string_view list, std::string_view token) {
-  while (!list.empty()) {
-    std::size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (iequals(item, token)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 // A handler's header must not be able to end the head early or smuggle
 // another field in: the name is a token, the value has no CR, LF or NUL.
 bool is_safe_field(const Header& h) {
-  if (h.name.empty()) return false;
-  for (unsigned char ch : h.name)
-    if (ch <= ' ' || ch >= 0x7f || ch == ':' || std::strchr("\"(),/;<=>?@[\\]{}", ch)) return false;
-  for (unsigned char ch : h.value)
-    if (ch == '\r' || ch == '\n' || ch == '\0') return false;
-  return true;
+  return text::is_token(h.name) && text::is_safe_field_value(h.value);
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
 }
 
 }  // namespace
@@ -98,7 +89,7 @@ bool is_framing_header(std::string_view name) {
 
 bool asks_to_close(std::span<const Header> headers) {
   for (const Header& h : headers)
-    if (iequals(h.name, "connection") && has_token(h.value, "close")) return true;
+    if (iequals(h.name, "connection") && text::list_has(h.value, "close")) return true;
   return false;
 }
 
@@ -109,20 +100,13 @@ void append_response_head(std::string& out, const ResponseHead& head) {
   out.push_back(' ');
   out.append(reason_phrase(status));
   out.append("\r\n");
-  if (head.server) {
-    out.append("Server: ");
-    out.append(*head.server);
-    out.append("\r\n");
-  }
-  out.append("Date: ");
-  out.append(head.date);
-  out.append("\r\n");
+  if (head.server) append_field(out, "Server", *head.server);
+  if (!head.date.empty()) append_field(out, "Date", head.date);
+  const bool switching = head.framing == Framing::switching;
   for (const Header& h : head.headers) {
-    if (is_framing_header(h.name) || !is_safe_field(h)) continue;
-    out.append(h.name);
-    out.append(": ");
-    out.append(h.value);
-    out.append("\r\n");
+    const bool owned = is_framing_header(h.name) && !(switching && iequals(h.name, "connection"));
+    if (owned || !is_safe_field(h)) continue;
+    append_field(out, h.name, h.value);
   }
   switch (head.framing) {
     case Framing::content_length:
@@ -132,16 +116,29 @@ void append_response_head(std::string& out, const ResponseHead& head) {
       break;
     case Framing::chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
     case Framing::until_close:
-    case Framing::no_body: break;
+    case Framing::no_body:
+    case Framing::switching: break;
   }
   // HTTP/1.1 keeps alive by default and HTTP/1.0 closes by default: say so
-  // only where the default does not hold.
-  if (!head.keep_alive) {
+  // only where the default does not hold. A 101 leaves HTTP behind.
+  if (!switching && !head.keep_alive) {
     out.append("Connection: close\r\n");
-  } else if (head.version_minor == 0) {
+  } else if (!switching && head.version_minor == 0) {
     out.append("Connection: keep-alive\r\n");
   }
   out.append("\r\n");
+}
+
+void append_switching_protocols_head(std::string& out, std::span<const Header> fields,
+                                     std::string_view date,
+                                     std::optional<std::string_view> server) {
+  ResponseHead head;
+  head.status = 101;
+  head.framing = Framing::switching;
+  head.date = date;
+  head.server = server;
+  head.headers = fields;
+  append_response_head(out, head);
 }
 
 void append_simple_response(std::string& out, int status, std::string_view body,

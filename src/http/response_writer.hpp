@@ -21,6 +21,7 @@ enum class Framing : uint8_t {
   chunked,         // Transfer-Encoding: chunked (HTTP/1.1 only)
   until_close,     // HTTP/1.0 streaming: the close ends the body
   no_body,         // 1xx, 204, 304: no length, no body
+  switching,       // 101: no body; the fields' own Connection (Upgrade) is kept
 };
 
 struct ResponseHead {
@@ -29,18 +30,30 @@ struct ResponseHead {
   Framing framing = Framing::content_length;
   uint64_t content_length = 0;
   bool keep_alive = true;
-  std::string_view date;                     // IMF-fixdate, see HttpDate
-  std::optional<std::string_view> server;    // Server header value
-  std::span<const Header> headers;           // the handler's, framing ones skipped
+  std::string_view date;                   // IMF-fixdate, see HttpDate; empty: no Date
+  std::optional<std::string_view> server;  // Server header value
+  std::span<const Header> headers;         // the handler's, framing ones skipped
 };
 
-// True for the header names the server owns and drops from a handler's list.
+// True for the header names the server owns and drops from a handler's list
+// (Connection is kept for Framing::switching).
 bool is_framing_header(std::string_view name);
 
 // True when the handler's headers ask for the connection to close.
 bool asks_to_close(std::span<const Header> headers);
 
+// The one writer of response heads: status line, Server, Date, the fields
+// (unsafe ones skipped), the framing and, where the version's default does
+// not hold, Connection.
 void append_response_head(std::string& out, const ResponseHead& head);
+
+// The head of a 101 Switching Protocols (RFC 9110 §15.2.2): status line,
+// Server, Date (when not empty), then `fields` as given (for WebSocket:
+// Upgrade, Connection, Sec-WebSocket-Accept and the optional
+// Sec-WebSocket-Protocol and Sec-WebSocket-Extensions), and no body framing.
+void append_switching_protocols_head(std::string& out, std::span<const Header> fields,
+                                     std::string_view date,
+                                     std::optional<std::string_view> server = std::nullopt);
 
 // A complete small response with a text body, e.g. for errors.
 void append_simple_response(std::string& out, int status, std::string_view body,

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "http/response_writer.hpp"
+#include "http/text.hpp"
+
 namespace httpkit::ws {
 
 namespace {
@@ -14,48 +17,18 @@ namespace {
 constexpr std::string_view kAcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 constexpr std::string_view kDeflateName = "permessage-deflate";
 
-// tchar (RFC 9110 §5.6.2).
-bool is_token_char(char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_token_char);
-}
-
-bool is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ows(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
-// Calls f(element) for each non-empty element of a comma list (RFC 9110 §5.6.1).
-template <typename F>
-void for_each_list_element(std::string_view list, F&& f) {
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    const std::string_view element = trim(list.substr(0, comma));
-    if (!element.empty()) f(element);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-}
+using http::text::iequals;
+using http::text::is_ows;
+using http::text::is_token;
+using http::text::is_token_char;
+using http::text::trim_ows;
 
 // True when any header `name` lists `token` (ASCII case-insensitive).
 bool has_token(std::span<const HeaderView> headers, std::string_view name, std::string_view token) {
-  bool found = false;
   for (const HeaderView& h : headers) {
-    if (!iequals(h.name, name)) continue;
-    for_each_list_element(h.value, [&](std::string_view e) { found = found || iequals(e, token); });
+    if (iequals(h.name, name) && http::text::list_has(h.value, token)) return true;
   }
-  return found;
+  return false;
 }
 
 // The value of the only header `name`; nullopt when absent or repeated.
@@ -88,11 +61,11 @@ struct DeflateWireParams {
 
 // RFC 7692 §7.1.2: a decimal 8..15 without leading zeros.
 std::optional<uint8_t> parse_window_bits(std::string_view s) {
-  if (s.size() == 1 && (s[0] == '8' || s[0] == '9')) return static_cast<uint8_t>(s[0] - '0');
-  if (s.size() == 2 && s[0] == '1' && s[1] >= '0' && s[1] <= '5') {
-    return static_cast<uint8_t>(10 + s[1] - '0');
-  }
-  return std::nullopt;
+  uint64_t bits = 0;
+  if (s.size() > 2 || s.starts_with('0')) return std::nullopt;
+  if (http::text::parse_decimal(s, bits) != http::text::Decimal::ok) return std::nullopt;
+  if (bits < 8 || bits > 15) return std::nullopt;
+  return static_cast<uint8_t>(bits);
 }
 
 // False for an unknown or repeated parameter or a value where none belongs,
@@ -232,13 +205,14 @@ bool parse_extensions(std::string_view value, std::vector<Extension>& out) {
 std::string_view select_subprotocol(std::span<const HeaderView> headers,
                                     std::span<const std::string> supported) {
   for (const std::string& candidate : supported) {
-    bool offered = false;
     for (const HeaderView& h : headers) {
       if (!iequals(h.name, "Sec-WebSocket-Protocol")) continue;
-      for_each_list_element(h.value,
-                            [&](std::string_view e) { offered = offered || e == candidate; });
+      http::text::ListElements offered(h.value);
+      std::string_view name;
+      while (offered.next(name)) {
+        if (name == candidate) return candidate;
+      }
     }
-    if (offered) return candidate;
   }
   return {};
 }
@@ -347,19 +321,19 @@ std::vector<Header> UpgradeResponse::headers() const {
 }
 
 void UpgradeResponse::append_response(std::string& out) const {
-  std::string_view status_line = "HTTP/1.1 400 Bad Request\r\n";
-  if (status == 101) status_line = "HTTP/1.1 101 Switching Protocols\r\n";
-  if (status == 426) status_line = "HTTP/1.1 426 Upgrade Required\r\n";
-  out.append(status_line);
-  for (const Header& h : headers())
-    out.append(h.name).append(": ").append(h.value).append("\r\n");
-  if (status != 101) {
-    out.append("Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n");
-    out.append("Content-Length: ").append(std::to_string(error.size() + 1)).append("\r\n\r\n");
-    out.append(error).append("\n");
+  std::vector<Header> fields = headers();
+  if (status == 101) {
+    http::append_switching_protocols_head(out, fields, {});
     return;
   }
-  out.append("\r\n");
+  fields.push_back({"Content-Type", "text/plain; charset=utf-8"});
+  http::ResponseHead head;
+  head.status = status == 426 ? 426 : 400;
+  head.content_length = error.size() + 1;
+  head.keep_alive = false;
+  head.headers = fields;
+  http::append_response_head(out, head);
+  out.append(error).append("\n");
 }
 
 std::string deflate_offer(const DeflatePolicy& policy) {
@@ -463,7 +437,7 @@ UpgradeResult check_upgrade_response(int status, std::span<const HeaderView> hea
   bool seen_protocol = false;
   for (const HeaderView& h : headers) {
     if (!iequals(h.name, "Sec-WebSocket-Protocol")) continue;
-    const std::string_view chosen = trim(h.value);
+    const std::string_view chosen = trim_ows(h.value);
     const bool offered = std::find(request.subprotocols.begin(), request.subprotocols.end(),
                                    chosen) != request.subprotocols.end();
     if (seen_protocol || !offered) return refuse("the server chose a subprotocol not offered");

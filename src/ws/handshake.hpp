@@ -1,8 +1,9 @@
 // The WebSocket opening handshake (RFC 6455 §4) and the negotiation of
 // permessage-deflate (RFC 7692 §7) and subprotocols, for both ends.
 //
-// Pure: header views in, a description of the answer out; the server and
-// client write the headers with their own writers. SHA-1, base64 and the
+// Pure: header views in, a description of the answer out. Response heads
+// are written by http/response_writer.hpp (append_switching_protocols_head
+// for the 101); the client adds headers() to its own request. SHA-1, base64 and the
 // client's random key come from OpenSSL's libcrypto.
 #pragma once
 
@@ -67,10 +68,9 @@ struct UpgradeResponse {
   // Sec-WebSocket-Version: 13; for 400 none.
   std::vector<Header> headers() const;
 
-  // The whole response, ready to write: for 101 the head alone; for 400
-  // and 426 with `error` as a text body and Connection: close. (A general
-  // response writer that owns the Connection header would drop the
-  // "Connection: Upgrade" a 101 needs.)
+  // The whole response, ready to write, without Date or Server: for 101
+  // the head alone; for 400 and 426 with `error` as a text body and
+  // Connection: close. Written by http/response_writer.hpp.
   void append_response(std::string& out) const;
 };
 

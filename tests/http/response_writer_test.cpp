@@ -96,6 +96,41 @@ TEST(ResponseWriter, UnknownAndOutOfRangeStatuses) {
   EXPECT_EQ(out.rfind("HTTP/1.1 500 ", 0), 0u);
 }
 
+TEST(ResponseWriter, SwitchingProtocolsHeadKeepsConnectionUpgradeAndHasNoFraming) {
+  const std::vector<Header> fields = {{"Upgrade", "websocket"},
+                                      {"Connection", "Upgrade"},
+                                      {"Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="},
+                                      {"Sec-WebSocket-Extensions", "permessage-deflate"},
+                                      {"Content-Length", "0"},
+                                      {"Bad\r\nName", "x"}};
+  std::string out;
+  append_switching_protocols_head(out, fields, "Sun, 06 Nov 1994 08:49:37 GMT", "httpkit");
+  EXPECT_EQ(out,
+            "HTTP/1.1 101 Switching Protocols\r\nServer: httpkit\r\n"
+            "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+            "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n");
+
+  // Without a date and a server name: neither line.
+  out.clear();
+  append_switching_protocols_head(out, std::span(fields).first(2), {});
+  EXPECT_EQ(out,
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\n\r\n");
+}
+
+TEST(ResponseWriter, OtherStatusesStillOwnConnection) {
+  const std::vector<Header> fields = {{"Connection", "Upgrade"}};
+  ResponseHead h = base_head();
+  h.headers = fields;
+  h.keep_alive = false;
+  std::string out;
+  append_response_head(out, h);
+  EXPECT_EQ(out.find("Upgrade"), std::string::npos);
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos);
+}
+
 TEST(HttpDate, FormatsImfFixdate) {
   char text[29];
   HttpDate::format(784111777, text);

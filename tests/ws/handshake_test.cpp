@@ -91,8 +91,8 @@ TEST(ServerHandshake, WholeResponses) {
             "HTTP/1.1 426 Upgrade Required\r\n"
             "Sec-WebSocket-Version: 13\r\n"
             "Content-Type: text/plain; charset=utf-8\r\n"
-            "Connection: close\r\n"
             "Content-Length: 57\r\n"
+            "Connection: close\r\n"
             "\r\n"
             "unsupported Sec-WebSocket-Version; this server speaks 13\n");
 
