@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,10 +12,12 @@
 #include <cstring>
 #include <new>
 
+#include "io/socket.hpp"
+#include "io/stream.hpp"
+
 namespace httpkit::load {
 namespace {
 
-constexpr std::size_t kReadBufferSize = 64 * 1024;
 constexpr uint64_t kRampTickMs = 5;     // pacing and stop checks while connecting
 constexpr uint64_t kSteadyTickMs = 50;  // stop checks afterwards
 
@@ -29,9 +30,9 @@ void on_terminate(int) {
 // carries no context, and each connection is too small to hold one).
 ClientWorker* g_worker = nullptr;
 
-Connection& owner_of(io::TimerNode* node) {
-  return *reinterpret_cast<Connection*>(reinterpret_cast<char*>(node) -
-                                        offsetof(Connection, timer));
+LoadConnection& owner_of(io::TimerNode* node) {
+  return *reinterpret_cast<LoadConnection*>(reinterpret_cast<char*>(node) -
+                                            offsetof(LoadConnection, timer));
 }
 
 // True when a non-blocking connect has succeeded (writable, no error).
@@ -54,12 +55,6 @@ WsExchange::Settings ws_settings(const LoadOptions& options) {
   return s;
 }
 
-std::size_t descriptor_limit() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1 << 20;
-  return std::size_t(rl.rlim_cur);
-}
-
 }  // namespace
 
 ClientWorker::ClientWorker(const LoadOptions& options, const AddressPlan& plan,
@@ -72,23 +67,22 @@ ClientWorker::ClientWorker(const LoadOptions& options, const AddressPlan& plan,
       websocket_(options.workload == Workload::websocket),
       exchange_(options.length),
       ws_exchange_(ws_settings(options)),
-      random_(uint64_t(mine.index + 1) * 0x9e3779b97f4a7c15ull ^ monotonic_ns()),
-      read_buffer_(new char[kReadBufferSize]) {
+      random_(uint64_t(mine.index + 1) * 0x9e3779b97f4a7c15ull ^ monotonic_ns()) {
   g_worker = this;
   next_tuple_ = mine.tuples.begin;
-  table_size_ = descriptor_limit();
-  // Pages are backed on first use; a zeroed slot is a valid unused Connection.
-  void* memory = mmap(nullptr, table_size_ * sizeof(Connection), PROT_READ | PROT_WRITE,
+  table_size_ = io::descriptor_limit();
+  // Pages are backed on first use; a zeroed slot is a valid unused LoadConnection.
+  void* memory = mmap(nullptr, table_size_ * sizeof(LoadConnection), PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (memory == MAP_FAILED) throw std::bad_alloc();
-  table_ = static_cast<Connection*>(memory);
+  table_ = static_cast<LoadConnection*>(memory);
   connection_kind_ = loop_.register_kind(&ClientWorker::on_event, this);
   tick_.fire = &ClientWorker::on_tick;
   tick_.self = this;
 }
 
 ClientWorker::~ClientWorker() {
-  munmap(table_, table_size_ * sizeof(Connection));
+  munmap(table_, table_size_ * sizeof(LoadConnection));
   g_worker = nullptr;
 }
 
@@ -156,7 +150,7 @@ bool ClientWorker::open_next() {
   for (;;) {
     if (next_tuple_ >= mine_.tuples.end) {
       // Out of tuples: the remaining connections fail for want of an address.
-      slot_.errors[std::size_t(ErrorKind::no_address)].add(mine_.connections - started_);
+      slot_.errors[std::size_t(LoadFailure::no_address)].add(mine_.connections - started_);
       started_ = mine_.connections;
       return false;
     }
@@ -165,13 +159,13 @@ bool ClientWorker::open_next() {
     if (fd < 0) {
       ++started_;
       slot_.connects_started.add();
-      slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
+      slot_.errors[std::size_t(LoadFailure::connect_failed)].add();
       return false;
     }
     if (std::size_t(fd) >= table_size_) {
       close(fd);
       ++started_;
-      slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
+      slot_.errors[std::size_t(LoadFailure::connect_failed)].add();
       return false;
     }
     // Lets a tuple whose previous connection lingers in TIME_WAIT be bound again.
@@ -192,21 +186,21 @@ bool ClientWorker::open_next() {
     }
     ++started_;
     slot_.connects_started.add();
-    Connection& c = table_[fd];
-    c = Connection{};
+    LoadConnection& c = table_[fd];
+    c = LoadConnection{};
     c.timer.fire = &ClientWorker::on_connection_timer;
     if (rc != 0 && errno != EINPROGRESS) {
       close(fd);
-      slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
+      slot_.errors[std::size_t(LoadFailure::connect_failed)].add();
       return true;
     }
     if (!loop_.add(fd, io::kReadable | io::kWritable, connection_kind_)) {
       close(fd);
-      slot_.errors[std::size_t(ErrorKind::connect_failed)].add();
+      slot_.errors[std::size_t(LoadFailure::connect_failed)].add();
       return true;
     }
     max_fd_ = std::max(max_fd_, fd);
-    c.state = ConnState::connecting;
+    c.state = LoadState::connecting;
     c.ramping = true;
     ++ramping_;
     // Edge-triggered: a connect that completed at once still reports io::kWritable.
@@ -215,9 +209,9 @@ bool ClientWorker::open_next() {
   }
 }
 
-void ClientWorker::on_connect_result(Connection& c, int fd, uint32_t events) {
+void ClientWorker::on_connect_result(LoadConnection& c, int fd, uint32_t events) {
   if (events & (io::kFailed)) {
-    fail(c, fd, ErrorKind::connect_failed);
+    fail(c, fd, LoadFailure::connect_failed);
     return;
   }
   if (!(events & io::kWritable)) return;
@@ -242,55 +236,56 @@ void ClientWorker::note_ramp_progress() {
 
 void ClientWorker::on_event(void* self_ptr, int fd, uint32_t events) {
   auto& self = *static_cast<ClientWorker*>(self_ptr);
-  Connection& c = self.table_[fd];
-  if (self.websocket_ && c.state != ConnState::connecting) {
+  LoadConnection& c = self.table_[fd];
+  if (self.websocket_ && c.state != LoadState::connecting) {
     self.on_ws_event(c, fd, events);
     return;
   }
   switch (c.state) {
-    case ConnState::connecting:
+    case LoadState::connecting:
       self.on_connect_result(c, fd, events);
       break;
-    case ConnState::sending:
+    case LoadState::sending:
       if (events & (io::kFailed)) {
-        self.fail(c, fd, ErrorKind::reset);
+        self.fail(c, fd, LoadFailure::reset);
       } else if (events & io::kWritable) {
         self.continue_send(c, fd);
       }
       break;
-    case ConnState::awaiting:
-      if (events & (io::kReadable | io::kPeerClosed | io::kFailed)) self.read_response(c, fd, events);
+    case LoadState::awaiting:
+      if (events & (io::kReadable | io::kPeerClosed | io::kFailed))
+        self.read_response(c, fd, events);
       break;
-    case ConnState::idle:
+    case LoadState::idle:
       if (events & (io::kReadable | io::kPeerClosed | io::kFailed)) self.check_idle(c, fd);
       break;
-    case ConnState::unused:
+    case LoadState::unused:
       break;
   }
 }
 
 void ClientWorker::on_connection_timer(io::TimerNode* node) {
   ClientWorker& self = *g_worker;
-  Connection& c = owner_of(node);
+  LoadConnection& c = owner_of(node);
   const int fd = self.fd_of(c);
   switch (c.state) {
-    case ConnState::connecting:
+    case LoadState::connecting:
       // A starved worker may reach its timers before an event that is
       // already waiting: only a connect still unanswered has timed out.
       if (connect_completed(fd)) {
         self.on_connect_result(c, fd, io::kWritable);
       } else {
-        self.fail(c, fd, ErrorKind::connect_timeout);
+        self.fail(c, fd, LoadFailure::connect_timeout);
       }
       break;
-    case ConnState::sending:
-    case ConnState::awaiting:
+    case LoadState::sending:
+    case LoadState::awaiting:
       self.on_response_deadline(c, fd);
       break;
-    case ConnState::idle:
+    case LoadState::idle:
       self.start_request(c, fd);
       break;
-    case ConnState::unused:
+    case LoadState::unused:
       break;
   }
 }
@@ -299,17 +294,17 @@ void ClientWorker::on_connection_timer(io::TimerNode* node) {
 // response that arrived, while the worker was busy elsewhere is not a
 // timeout. A request that goes out only now was held up here, not by the
 // server, so its response gets the full --timeout, like a late connect's.
-void ClientWorker::on_response_deadline(Connection& c, int fd) {
-  if (c.state == ConnState::sending) {
+void ClientWorker::on_response_deadline(LoadConnection& c, int fd) {
+  if (c.state == LoadState::sending) {
     if (websocket_) {
       if (!flush_ws(c, fd)) return;
     } else {
       continue_send(c, fd);
     }
-    if (c.state == ConnState::awaiting) {
+    if (c.state == LoadState::awaiting) {
       loop_.timers().arm(c.timer, loop_.now_ms(), options_.response_timeout_ms);
-    } else if (c.state == ConnState::sending) {
-      fail(c, fd, ErrorKind::timeout);
+    } else if (c.state == LoadState::sending) {
+      fail(c, fd, LoadFailure::timeout);
     }
     return;
   }
@@ -318,12 +313,12 @@ void ClientWorker::on_response_deadline(Connection& c, int fd) {
   } else {
     read_response(c, fd, 0);
   }
-  if (c.state == ConnState::awaiting) fail(c, fd, ErrorKind::timeout);
+  if (c.state == LoadState::awaiting) fail(c, fd, LoadFailure::timeout);
 }
 
 // ------------------------------------------------------------ the exchange
 
-void ClientWorker::start_request(Connection& c, int fd) {
+void ClientWorker::start_request(LoadConnection& c, int fd) {
   if (websocket_) {
     start_ws_send(c, fd);
     return;
@@ -338,19 +333,19 @@ void ClientWorker::start_request(Connection& c, int fd) {
     n = send(fd, request, size, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n == ssize_t(size)) {
-    c.state = ConnState::awaiting;
+    c.state = LoadState::awaiting;
     return;
   }
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-    fail(c, fd, ErrorKind::reset);
+    fail(c, fd, LoadFailure::reset);
     return;
   }
   // The socket took only part of it (rare: it was empty a moment ago).
   c.http.request_offset = uint8_t(n < 0 ? 0 : n);
-  c.state = ConnState::sending;
+  c.state = LoadState::sending;
 }
 
-void ClientWorker::continue_send(Connection& c, int fd) {
+void ClientWorker::continue_send(LoadConnection& c, int fd) {
   char request[HttpExchange::kMaxRequest];
   const std::size_t size = exchange_.request_of(c, request);
   ssize_t n;
@@ -358,45 +353,40 @@ void ClientWorker::continue_send(Connection& c, int fd) {
     n = send(fd, request + c.http.request_offset, size - c.http.request_offset, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, fd, ErrorKind::reset);
+    if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, fd, LoadFailure::reset);
     return;
   }
   c.http.request_offset = uint8_t(c.http.request_offset + n);
-  if (c.http.request_offset == size) c.state = ConnState::awaiting;
+  if (c.http.request_offset == size) c.state = LoadState::awaiting;
 }
 
-void ClientWorker::read_response(Connection& c, int fd, uint32_t events) {
+void ClientWorker::read_response(LoadConnection& c, int fd, uint32_t events) {
   // After the peer's close the close must be read too: no further edge announces it.
   const bool peer_closed = events & (io::kPeerClosed | io::kFailed);
-  for (;;) {
-    const ssize_t n = recv(fd, read_buffer_.get(), kReadBufferSize, 0);
-    if (n > 0) {
-      slot_.bytes_received.add(uint64_t(n));
-      const auto result = exchange_.on_bytes(c, read_buffer_.get(), std::size_t(n));
-      if (result.status == HttpExchange::Result::failed) {
-        fail(c, fd, result.error);
-        return;
-      }
-      if (result.status == HttpExchange::Result::done) {
-        complete_response(c);
-        if (peer_closed) check_idle(c, fd);
-        return;
-      }
-      // A short read emptied the socket; edge-triggered readiness reports more.
-      if (std::size_t(n) < kReadBufferSize && !peer_closed) return;
-      continue;
+  bool stopped = false;  // failed (and closed) or done: the socket is not ours to read on
+  const io::IoResult r = io::Stream(loop_, fd).receive_all(peer_closed, [&](std::span<char> bytes) {
+    slot_.bytes_received.add(bytes.size());
+    const auto result = exchange_.on_bytes(c, bytes.data(), bytes.size());
+    if (result.status == HttpExchange::Result::failed) {
+      fail(c, fd, result.error);
+    } else if (result.status == HttpExchange::Result::done) {
+      complete_response(c);
+      if (peer_closed) check_idle(c, fd);
+    } else {
+      return true;
     }
-    if (n == 0) {
-      fail(c, fd, exchange_.error_on_close(c));
-      return;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, fd, ErrorKind::reset);
-    return;
+    stopped = true;
+    return false;
+  });
+  if (stopped) return;
+  if (r.status == io::IoStatus::closed) {
+    fail(c, fd, exchange_.error_on_close(c));
+  } else if (r.status == io::IoStatus::failed) {
+    fail(c, fd, LoadFailure::reset);
   }
 }
 
-void ClientWorker::complete_response(Connection& c) {
+void ClientWorker::complete_response(LoadConnection& c) {
   const uint32_t latency = now_us() - c.sent_at_us;
   slot_.latency[latency_bucket(latency)].add();
   slot_.responses_ok.add();
@@ -406,24 +396,24 @@ void ClientWorker::complete_response(Connection& c) {
     note_ramp_progress();
   }
   if (c.requests_done != UINT16_MAX) ++c.requests_done;
-  c.state = ConnState::idle;
+  c.state = LoadState::idle;
   loop_.timers().arm(c.timer, loop_.now_ms(), random_.in(options_.idle_ms));
 }
 
 // Something happened on a connection that has nothing to say: the server
 // closed it, reset it, or sent bytes nobody asked for.
-void ClientWorker::check_idle(Connection& c, int fd) {
+void ClientWorker::check_idle(LoadConnection& c, int fd) {
   char byte;
   ssize_t n;
   do
     n = recv(fd, &byte, 1, MSG_PEEK);
   while (n < 0 && errno == EINTR);
   if (n > 0) {
-    fail(c, fd, ErrorKind::wrong_response);
+    fail(c, fd, LoadFailure::wrong_response);
   } else if (n == 0) {
-    fail(c, fd, ErrorKind::unexpected_close);
+    fail(c, fd, LoadFailure::unexpected_close);
   } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-    fail(c, fd, ErrorKind::reset);
+    fail(c, fd, LoadFailure::reset);
   }
 }
 
@@ -431,13 +421,13 @@ void ClientWorker::check_idle(Connection& c, int fd) {
 
 // Reading is allowed in every state past connecting: a ping may come at any
 // time, and must be answered even while a message is still going out.
-void ClientWorker::on_ws_event(Connection& c, int fd, uint32_t events) {
-  if (c.state == ConnState::unused) return;
+void ClientWorker::on_ws_event(LoadConnection& c, int fd, uint32_t events) {
+  if (c.state == LoadState::unused) return;
   if ((events & io::kWritable) && !WsExchange::unsent(c).empty() && !flush_ws(c, fd)) return;
   if (events & (io::kReadable | io::kPeerClosed | io::kFailed)) read_ws(c, fd, events);
 }
 
-void ClientWorker::start_ws_send(Connection& c, int fd) {
+void ClientWorker::start_ws_send(LoadConnection& c, int fd) {
   ws_output_.clear();
   if (!c.ws.upgraded) {
     ws_exchange_.start_upgrade(c, random_, ws_output_);  // not a request of the statistics
@@ -447,14 +437,14 @@ void ClientWorker::start_ws_send(Connection& c, int fd) {
     slot_.requests_sent.add();
   }
   loop_.timers().arm(c.timer, loop_.now_ms(), options_.response_timeout_ms);
-  c.state = ConnState::awaiting;
+  c.state = LoadState::awaiting;
   if (!send_ws(c, fd, ws_output_)) return;
-  if (!WsExchange::unsent(c).empty()) c.state = ConnState::sending;
+  if (!WsExchange::unsent(c).empty()) c.state = LoadState::sending;
 }
 
 // Sends `bytes` after whatever still waits for the socket; what it does not
 // take waits too, and goes on the next io::kWritable.
-bool ClientWorker::send_ws(Connection& c, int fd, std::string_view bytes) {
+bool ClientWorker::send_ws(LoadConnection& c, int fd, std::string_view bytes) {
   if (!WsExchange::unsent(c).empty()) {
     WsExchange::hold_unsent(c, bytes);  // frames must not interleave
     return true;
@@ -465,7 +455,7 @@ bool ClientWorker::send_ws(Connection& c, int fd, std::string_view bytes) {
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      fail(c, fd, ErrorKind::reset);
+      fail(c, fd, LoadFailure::reset);
       return false;
     }
     n = 0;
@@ -474,7 +464,7 @@ bool ClientWorker::send_ws(Connection& c, int fd, std::string_view bytes) {
   return true;
 }
 
-bool ClientWorker::flush_ws(Connection& c, int fd) {
+bool ClientWorker::flush_ws(LoadConnection& c, int fd) {
   const std::string_view pending = WsExchange::unsent(c);
   ssize_t n;
   do
@@ -482,62 +472,61 @@ bool ClientWorker::flush_ws(Connection& c, int fd) {
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-    fail(c, fd, ErrorKind::reset);
+    fail(c, fd, LoadFailure::reset);
     return false;
   }
   WsExchange::drop_unsent(c, std::size_t(n));
-  if (c.state == ConnState::sending && WsExchange::unsent(c).empty()) {
-    c.state = ConnState::awaiting;
+  if (c.state == LoadState::sending && WsExchange::unsent(c).empty()) {
+    c.state = LoadState::awaiting;
   }
   return true;
 }
 
-void ClientWorker::read_ws(Connection& c, int fd, uint32_t events) {
+void ClientWorker::read_ws(LoadConnection& c, int fd, uint32_t events) {
   // After the peer's close the close must be read too: no further edge announces it.
   const bool peer_closed = events & (io::kPeerClosed | io::kFailed);
-  for (;;) {
-    const ssize_t n = recv(fd, read_buffer_.get(), kReadBufferSize, 0);
-    if (n > 0) {
-      slot_.bytes_received.add(uint64_t(n));
-      ws_output_.clear();
-      const auto result = ws_exchange_.on_bytes(c, read_buffer_.get(), std::size_t(n), ws_output_);
-      if (result.status == WsExchange::Result::failed) {
-        fail(c, fd, result.error);
-        return;
-      }
-      if (!ws_output_.empty() && !send_ws(c, fd, ws_output_)) return;  // pongs
-      if (result.status == WsExchange::Result::upgraded) complete_upgrade(c);
-      if (result.status == WsExchange::Result::echoed) complete_response(c);
-      // A short read emptied the socket; edge-triggered readiness reports more.
-      if (std::size_t(n) < kReadBufferSize && !peer_closed) return;
-      continue;
+  bool stopped = false;  // failed and closed
+  const io::IoResult r = io::Stream(loop_, fd).receive_all(peer_closed, [&](std::span<char> bytes) {
+    slot_.bytes_received.add(bytes.size());
+    ws_output_.clear();
+    const auto result = ws_exchange_.on_bytes(c, bytes.data(), bytes.size(), ws_output_);
+    if (result.status == WsExchange::Result::failed) {
+      fail(c, fd, result.error);
+      stopped = true;
+      return false;
     }
-    if (n == 0) {
-      fail(c, fd, ws_exchange_.error_on_close(c));
-      return;
+    if (!ws_output_.empty() && !send_ws(c, fd, ws_output_)) {  // pongs
+      stopped = true;
+      return false;
     }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, fd, ErrorKind::reset);
-    return;
+    if (result.status == WsExchange::Result::upgraded) complete_upgrade(c);
+    if (result.status == WsExchange::Result::echoed) complete_response(c);
+    return true;
+  });
+  if (stopped) return;
+  if (r.status == io::IoStatus::closed) {
+    fail(c, fd, ws_exchange_.error_on_close(c));
+  } else if (r.status == io::IoStatus::failed) {
+    fail(c, fd, LoadFailure::reset);
   }
 }
 
 // The 101 ends the connection's ramp (its first response); the first
 // message goes after an idle period, like every later one.
-void ClientWorker::complete_upgrade(Connection& c) {
+void ClientWorker::complete_upgrade(LoadConnection& c) {
   if (c.ramping) {
     c.ramping = false;
     --ramping_;
     note_ramp_progress();
   }
-  c.state = ConnState::idle;
+  c.state = LoadState::idle;
   loop_.timers().arm(c.timer, loop_.now_ms(), random_.in(options_.idle_ms));
 }
 
 // At stop: a close frame (1001) if the connection is between frames of
 // ours and the socket takes it now; no waiting for the server's answer.
-void ClientWorker::say_goodbye(Connection& c, int fd) {
-  if (c.state == ConnState::connecting || !c.ws.upgraded || !WsExchange::unsent(c).empty()) return;
+void ClientWorker::say_goodbye(LoadConnection& c, int fd) {
+  if (c.state == LoadState::connecting || !c.ws.upgraded || !WsExchange::unsent(c).empty()) return;
   ws_output_.clear();
   WsExchange::append_goodbye(ws_output_);
   (void)send(fd, ws_output_.data(), ws_output_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -545,12 +534,12 @@ void ClientWorker::say_goodbye(Connection& c, int fd) {
 
 // ------------------------------------------------------------ closing
 
-void ClientWorker::fail(Connection& c, int fd, ErrorKind error) {
+void ClientWorker::fail(LoadConnection& c, int fd, LoadFailure error) {
   slot_.errors[std::size_t(error)].add();
   close_connection(c, fd);
 }
 
-void ClientWorker::close_connection(Connection& c, int fd) {
+void ClientWorker::close_connection(LoadConnection& c, int fd) {
   loop_.timers().cancel(c.timer);
   if (websocket_) {
     WsExchange::release(c);
@@ -558,21 +547,21 @@ void ClientWorker::close_connection(Connection& c, int fd) {
     HttpExchange::release(c);
   }
   close(fd);
-  if (c.state != ConnState::unused && c.ramping) --ramping_;
-  if (c.state != ConnState::connecting && c.state != ConnState::unused) {
+  if (c.state != LoadState::unused && c.ramping) --ramping_;
+  if (c.state != LoadState::connecting && c.state != LoadState::unused) {
     --open_;
     slot_.closed.add();
     min_requests_ = std::min<uint64_t>(min_requests_, c.requests_done);
     if (c.requests_done < 2) ++below_two_;
   }
-  c.state = ConnState::unused;
+  c.state = LoadState::unused;
   note_ramp_progress();
 }
 
 void ClientWorker::close_all() {
   for (int fd = 0; fd <= max_fd_; ++fd) {
-    Connection& c = table_[fd];
-    if (c.state == ConnState::unused) continue;
+    LoadConnection& c = table_[fd];
+    if (c.state == LoadState::unused) continue;
     if (websocket_) say_goodbye(c, fd);
     close_connection(c, fd);
   }

@@ -16,9 +16,9 @@
 #include <string_view>
 
 #include "address_plan.hpp"
-#include "connection.hpp"
 #include "http_exchange.hpp"
 #include "io/event_loop.hpp"
+#include "load_connection.hpp"
 #include "options.hpp"
 #include "random.hpp"
 #include "shared_stats.hpp"
@@ -54,36 +54,36 @@ class ClientWorker {
 
   static void on_event(void* self, int fd, uint32_t events);
   static void on_connection_timer(io::TimerNode* node);
-  void on_response_deadline(Connection& c, int fd);
+  void on_response_deadline(LoadConnection& c, int fd);
   static void on_tick(io::TimerNode* node);
 
   // Opening connections at the planned pace.
   void top_up();
   bool open_next();
-  void on_connect_result(Connection& c, int fd, uint32_t events);
+  void on_connect_result(LoadConnection& c, int fd, uint32_t events);
   void note_ramp_progress();
 
   // The exchange.
-  void start_request(Connection& c, int fd);
-  void continue_send(Connection& c, int fd);
-  void read_response(Connection& c, int fd, uint32_t events);
-  void check_idle(Connection& c, int fd);
-  void complete_response(Connection& c);
+  void start_request(LoadConnection& c, int fd);
+  void continue_send(LoadConnection& c, int fd);
+  void read_response(LoadConnection& c, int fd, uint32_t events);
+  void check_idle(LoadConnection& c, int fd);
+  void complete_response(LoadConnection& c);
 
   // The WebSocket exchange: the same states, other bytes.
-  void on_ws_event(Connection& c, int fd, uint32_t events);
-  void start_ws_send(Connection& c, int fd);  // the upgrade, then one message per idle period
-  bool send_ws(Connection& c, int fd, std::string_view bytes);  // false: failed and closed
-  bool flush_ws(Connection& c, int fd);
-  void read_ws(Connection& c, int fd, uint32_t events);
-  void complete_upgrade(Connection& c);
-  void say_goodbye(Connection& c, int fd);
+  void on_ws_event(LoadConnection& c, int fd, uint32_t events);
+  void start_ws_send(LoadConnection& c, int fd);  // the upgrade, then one message per idle period
+  bool send_ws(LoadConnection& c, int fd, std::string_view bytes);  // false: failed and closed
+  bool flush_ws(LoadConnection& c, int fd);
+  void read_ws(LoadConnection& c, int fd, uint32_t events);
+  void complete_upgrade(LoadConnection& c);
+  void say_goodbye(LoadConnection& c, int fd);
 
-  void fail(Connection& c, int fd, ErrorKind error);
-  void close_connection(Connection& c, int fd);
+  void fail(LoadConnection& c, int fd, LoadFailure error);
+  void close_connection(LoadConnection& c, int fd);
   void close_all();
 
-  int fd_of(const Connection& c) const { return int(&c - table_); }
+  int fd_of(const LoadConnection& c) const { return int(&c - table_); }
   uint32_t now_us() const;
   uint64_t elapsed_ms() const;
 
@@ -101,9 +101,8 @@ class ClientWorker {
   uint8_t connection_kind_ = 0;
   TickTimer tick_;
 
-  Connection* table_ = nullptr;  // indexed by fd, as large as the descriptor limit
+  LoadConnection* table_ = nullptr;  // indexed by fd, as large as the descriptor limit
   std::size_t table_size_ = 0;
-  std::unique_ptr<char[]> read_buffer_;  // shared by every connection of the loop
 
   uint64_t next_tuple_ = 0;
   std::size_t started_ = 0;  // connects issued (or given up for want of a tuple)

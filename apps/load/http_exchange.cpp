@@ -17,7 +17,7 @@ constexpr std::size_t kMaxFields = 32;
 
 }  // namespace
 
-std::size_t HttpExchange::start(Connection& c, Random& random, char* out) const {
+std::size_t HttpExchange::start(LoadConnection& c, Random& random, char* out) const {
   c.http.length_param = random.in(length_);
   c.http.request_offset = 0;
   c.http.head_done = false;
@@ -25,7 +25,7 @@ std::size_t HttpExchange::start(Connection& c, Random& random, char* out) const 
   return request_of(c, out);
 }
 
-std::size_t HttpExchange::request_of(const Connection& c, char* out) const {
+std::size_t HttpExchange::request_of(const LoadConnection& c, char* out) const {
   char* p = out;
   std::memcpy(p, kBefore.data(), kBefore.size());
   p += kBefore.size();
@@ -35,7 +35,7 @@ std::size_t HttpExchange::request_of(const Connection& c, char* out) const {
   return std::size_t(p - out);
 }
 
-HttpExchange::Result HttpExchange::on_bytes(Connection& c, const char* data,
+HttpExchange::Result HttpExchange::on_bytes(LoadConnection& c, const char* data,
                                             std::size_t size) const {
   if (!c.http.head_done) {
     std::size_t used = 0;
@@ -49,7 +49,7 @@ HttpExchange::Result HttpExchange::on_bytes(Connection& c, const char* data,
 
 // Parses the head from `data` or, when it arrived in pieces, from the
 // connection's copy; `used` is how many of `data`'s bytes belong to it.
-HttpExchange::Result HttpExchange::on_head(Connection& c, const char* data, std::size_t size,
+HttpExchange::Result HttpExchange::on_head(LoadConnection& c, const char* data, std::size_t size,
                                            std::size_t& used) const {
   std::string_view bytes(data, size);
   std::size_t earlier = 0;
@@ -80,7 +80,7 @@ HttpExchange::Result HttpExchange::on_head(Connection& c, const char* data, std:
 
   used = head.head_length - earlier;
   release(c);
-  if (head.status != 200) return {Result::failed, ErrorKind::bad_status};
+  if (head.status != 200) return {Result::failed, LoadFailure::bad_status};
   const uint32_t expected = expected_body(c.http.length_param);
   if (head.framing != http::ResponseFraming::content_length || head.content_length != expected ||
       !head.keep_alive) {
@@ -93,24 +93,24 @@ HttpExchange::Result HttpExchange::on_head(Connection& c, const char* data, std:
 
 // `data` continues the body where the previous piece ended: its offset in
 // the text is what came so far.
-HttpExchange::Result HttpExchange::on_body(Connection& c, const char* data,
+HttpExchange::Result HttpExchange::on_body(LoadConnection& c, const char* data,
                                            std::size_t size) const {
   const std::size_t piece = std::min<std::size_t>(size, c.http.body_left);
   const std::size_t offset = expected_body(c.http.length_param) - c.http.body_left;
   if (std::memcmp(data, benchmark::kText.data() + offset, piece) != 0) {
-    return {Result::failed, ErrorKind::wrong_body};
+    return {Result::failed, LoadFailure::wrong_body};
   }
   if (size > piece) return {Result::failed};  // stray bytes after the body
   c.http.body_left -= uint32_t(piece);
   return {c.http.body_left == 0 ? Result::done : Result::more};
 }
 
-ErrorKind HttpExchange::error_on_close(const Connection& c) const {
+LoadFailure HttpExchange::error_on_close(const LoadConnection& c) const {
   const bool started = c.http.head_done || c.http.partial_head;
-  return started ? ErrorKind::short_response : ErrorKind::unexpected_close;
+  return started ? LoadFailure::short_response : LoadFailure::unexpected_close;
 }
 
-void HttpExchange::release(Connection& c) {
+void HttpExchange::release(LoadConnection& c) {
   std::free(c.http.partial_head);
   c.http.partial_head = nullptr;
   c.http.partial_len = 0;

@@ -16,7 +16,7 @@
 #include <cstdint>
 
 #include "common/benchmark_text.hpp"
-#include "connection.hpp"
+#include "load_connection.hpp"
 #include "options.hpp"
 #include "random.hpp"
 #include "shared_stats.hpp"
@@ -30,29 +30,29 @@ class HttpExchange {
 
   struct Result {
     enum Status : uint8_t { more, done, failed } status;
-    ErrorKind error = ErrorKind::wrong_response;  // when failed
+    LoadFailure error = LoadFailure::wrong_response;  // when failed
   };
 
   explicit HttpExchange(Range length) : length_(length) {}
 
   // Picks the next request for `c` and writes it to `out`; returns its size.
-  std::size_t start(Connection& c, Random& random, char* out) const;
+  std::size_t start(LoadConnection& c, Random& random, char* out) const;
   // The bytes of the request in flight again (to finish a short send).
-  std::size_t request_of(const Connection& c, char* out) const;
+  std::size_t request_of(const LoadConnection& c, char* out) const;
 
   // Takes the next bytes of the response. `done` means it is complete and
   // correct; bytes beyond its end are an error (nothing was asked for).
-  Result on_bytes(Connection& c, const char* data, std::size_t size) const;
+  Result on_bytes(LoadConnection& c, const char* data, std::size_t size) const;
 
   // What it means that the server closed now.
-  ErrorKind error_on_close(const Connection& c) const;
+  LoadFailure error_on_close(const LoadConnection& c) const;
 
   // Frees what a connection holds between reads.
-  static void release(Connection& c);
+  static void release(LoadConnection& c);
 
  private:
-  Result on_head(Connection& c, const char* data, std::size_t size, std::size_t& used) const;
-  Result on_body(Connection& c, const char* data, std::size_t size) const;
+  Result on_head(LoadConnection& c, const char* data, std::size_t size, std::size_t& used) const;
+  Result on_body(LoadConnection& c, const char* data, std::size_t size) const;
 
   Range length_;
 };

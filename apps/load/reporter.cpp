@@ -59,8 +59,8 @@ void Reporter::second(const SecondReport& r) {
 
   if (!csv_) return;
   const uint64_t connecting = now.connects_started - now.established -
-                              (now.errors[std::size_t(ErrorKind::connect_failed)] +
-                               now.errors[std::size_t(ErrorKind::connect_timeout)]);
+                              (now.errors[std::size_t(LoadFailure::connect_failed)] +
+                               now.errors[std::size_t(LoadFailure::connect_timeout)]);
   std::fprintf(csv_,
                "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.3f,%.2f,%" PRIu64 ",%.3f,%" PRIu64 ",%" PRIu64
                ",%" PRIu64 ",%" PRIu64 ",%.3f,%.3f,%.3f,%" PRId64 ",%d\n",
@@ -86,8 +86,8 @@ std::string Reporter::summary_json(const FinalReport& r) const {
     return json_field(key, number);
   };
   std::string errors = "{";
-  for (std::size_t k = 0; k < kErrorKinds; ++k) {
-    std::string name(name_of(ErrorKind(k)));
+  for (std::size_t k = 0; k < kLoadFailures; ++k) {
+    std::string name(to_string(LoadFailure(k)));
     for (char& ch : name)
       ch = ch == ' ' ? '_' : ch;
     if (k) errors += ", ";
@@ -146,8 +146,8 @@ void Reporter::final(const FinalReport& r) {
   std::printf("  latency p99 / p99.9     %.2f ms / %.2f ms (whole run)\n",
               percentile_us(s.latency, 0.99) / 1000, percentile_us(s.latency, 0.999) / 1000);
   std::printf("  errors                  %" PRIu64 "\n", s.total_errors());
-  for (std::size_t k = 0; k < kErrorKinds; ++k) {
-    const std::string_view name = name_of(ErrorKind(k));
+  for (std::size_t k = 0; k < kLoadFailures; ++k) {
+    const std::string_view name = to_string(LoadFailure(k));
     std::printf("    %-21.*s %" PRIu64 "\n", int(name.size()), name.data(), s.errors[k]);
   }
   std::printf("  requests per connection min %" PRIu64 ", %" PRIu64 " connections below 2\n",

@@ -8,29 +8,29 @@
 
 namespace httpkit::load {
 
-std::string_view name_of(ErrorKind kind) {
+std::string_view to_string(LoadFailure kind) {
   switch (kind) {
-    case ErrorKind::connect_failed:
+    case LoadFailure::connect_failed:
       return "connect failed";
-    case ErrorKind::connect_timeout:
+    case LoadFailure::connect_timeout:
       return "connect timeout";
-    case ErrorKind::reset:
+    case LoadFailure::reset:
       return "reset";
-    case ErrorKind::timeout:
+    case LoadFailure::timeout:
       return "response timeout";
-    case ErrorKind::short_response:
+    case LoadFailure::short_response:
       return "short response";
-    case ErrorKind::wrong_response:
+    case LoadFailure::wrong_response:
       return "wrong response";
-    case ErrorKind::wrong_body:
+    case LoadFailure::wrong_body:
       return "wrong body";
-    case ErrorKind::bad_status:
+    case LoadFailure::bad_status:
       return "bad status";
-    case ErrorKind::unexpected_close:
+    case LoadFailure::unexpected_close:
       return "unexpected close";
-    case ErrorKind::no_address:
+    case LoadFailure::no_address:
       return "no address left";
-    case ErrorKind::count:
+    case LoadFailure::count:
       break;
   }
   return "?";
@@ -72,7 +72,7 @@ Snapshot take_snapshot(const SharedStats& stats) {
     s.bytes_received += slot.bytes_received.get();
     s.tuples_skipped += slot.tuples_skipped.get();
     s.not_opened += slot.not_opened.get();
-    for (std::size_t k = 0; k < kErrorKinds; ++k)
+    for (std::size_t k = 0; k < kLoadFailures; ++k)
       s.errors[k] += slot.errors[k].get();
     for (std::size_t b = 0; b < kLatencyBuckets; ++b)
       s.latency[b] += slot.latency[b].get();

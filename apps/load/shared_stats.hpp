@@ -17,7 +17,7 @@
 
 namespace httpkit::load {
 
-enum class ErrorKind : uint8_t {
+enum class LoadFailure : uint8_t {
   connect_failed,    // refused, unreachable, no socket
   connect_timeout,   // no handshake within --connect-timeout
   reset,             // ECONNRESET / EPIPE on an established connection
@@ -31,8 +31,8 @@ enum class ErrorKind : uint8_t {
   count,
 };
 
-inline constexpr std::size_t kErrorKinds = std::size_t(ErrorKind::count);
-std::string_view name_of(ErrorKind kind);
+inline constexpr std::size_t kLoadFailures = std::size_t(LoadFailure::count);
+std::string_view to_string(LoadFailure kind);
 
 class Counter {
  public:
@@ -60,7 +60,7 @@ struct alignas(128) WorkerSlot {
   Counter not_opened;         // connections given up when --ramp-timeout passed
   Counter ramp_done_ms;       // when every connect of this worker had its answer; 0: not yet
   Counter target_reached_ms;  // when all of this worker's connections were up at once
-  std::array<Counter, kErrorKinds> errors;
+  std::array<Counter, kLoadFailures> errors;
   std::array<Counter, kLatencyBuckets> latency;  // request sent -> response complete
   // Written once, when the worker has closed everything.
   Counter finished;
@@ -104,7 +104,7 @@ struct Snapshot {
   uint64_t bytes_received = 0;
   uint64_t tuples_skipped = 0;
   uint64_t not_opened = 0;
-  std::array<uint64_t, kErrorKinds> errors{};
+  std::array<uint64_t, kLoadFailures> errors{};
   LatencyCounts latency{};
   int ramp_done_workers = 0;
   int target_reached_workers = 0;

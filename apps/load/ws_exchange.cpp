@@ -50,17 +50,17 @@ std::size_t max_compressed(uint32_t length) {
   return length + length / 16 + 64;
 }
 
-WsHeldBytes& hold(Connection& c) {
+WsHeldBytes& hold(LoadConnection& c) {
   if (!c.ws.held) c.ws.held = new WsHeldBytes;
   return *c.ws.held;
 }
 
-bool holds(const std::string WsHeldBytes::*field, const Connection& c) {
+bool holds(const std::string WsHeldBytes::*field, const LoadConnection& c) {
   return c.ws.held && !(c.ws.held->*field).empty();
 }
 
 // Frees the held bytes once nothing waits in them.
-void tidy(Connection& c) {
+void tidy(LoadConnection& c) {
   const WsHeldBytes* held = c.ws.held;
   if (held && held->incoming.empty() && held->ping.empty() && held->compressed.empty() &&
       held->unsent.empty()) {
@@ -84,17 +84,17 @@ WsExchange::WsExchange(Settings settings)
   offer_.client_no_context_takeover = true;
 }
 
-ws::ClientHandshake WsExchange::handshake_of(const Connection& c) const {
+ws::ClientHandshake WsExchange::handshake_of(const LoadConnection& c) const {
   const std::array<uint8_t, 16> nonce = key_bytes(c.ws.nonce);
   return ws::make_client_handshake(std::span<const uint8_t, 16>(nonce), {}, offer_);
 }
 
-std::string_view WsExchange::message_payload(const Connection& c) {
+std::string_view WsExchange::message_payload(const LoadConnection& c) {
   const uint64_t mixed = splitmix64(uint64_t(c.ws.nonce) << 16 | c.requests_done);
   return pattern().substr(mixed % kPatternOffsets, c.ws.message_length);
 }
 
-void WsExchange::start_upgrade(Connection& c, Random& random, std::string& out) const {
+void WsExchange::start_upgrade(LoadConnection& c, Random& random, std::string& out) const {
   c.ws = WsProgress{};
   c.ws.nonce = uint32_t(random.next() >> 32);
   const ws::ClientHandshake handshake = handshake_of(c);
@@ -106,7 +106,7 @@ void WsExchange::start_upgrade(Connection& c, Random& random, std::string& out) 
   out.append("\r\n");
 }
 
-void WsExchange::start_message(Connection& c, Random& random, std::string& out) const {
+void WsExchange::start_message(LoadConnection& c, Random& random, std::string& out) const {
   WsProgress& s = c.ws;
   s.message_length = uint16_t(random.in(settings_.length));
   s.echo_checked = 0;
@@ -117,7 +117,7 @@ void WsExchange::start_message(Connection& c, Random& random, std::string& out) 
   ws::append_frame(out, {ws::Opcode::text, true, false, ws::random_mask_key()}, message_payload(c));
 }
 
-WsExchange::Result WsExchange::on_bytes(Connection& c, const char* data, std::size_t size,
+WsExchange::Result WsExchange::on_bytes(LoadConnection& c, const char* data, std::size_t size,
                                         std::string& reply) {
   Result::Status completed = Result::more;
   if (!c.ws.upgraded) {
@@ -131,7 +131,7 @@ WsExchange::Result WsExchange::on_bytes(Connection& c, const char* data, std::si
   while (size > 0) {
     if (FrameKind(c.ws.frame_kind) == FrameKind::none) {
       std::size_t used = 0;
-      ErrorKind error = ErrorKind::wrong_response;
+      LoadFailure error = LoadFailure::wrong_response;
       const HeaderStep step = on_frame_header(c, data, size, used, error);
       if (step == HeaderStep::failed) return {Result::failed, error};
       if (step == HeaderStep::incomplete) return {completed};  // its bytes are held
@@ -152,7 +152,7 @@ WsExchange::Result WsExchange::on_bytes(Connection& c, const char* data, std::si
 
 // Parses the 101 from `data` or, when it arrived in pieces, from the held
 // copy; `used` is how many of `data`'s bytes belong to it.
-WsExchange::Result WsExchange::on_head(Connection& c, const char* data, std::size_t size,
+WsExchange::Result WsExchange::on_head(LoadConnection& c, const char* data, std::size_t size,
                                        std::size_t& used) const {
   std::string_view bytes(data, size);
   std::size_t earlier = 0;
@@ -175,7 +175,7 @@ WsExchange::Result WsExchange::on_head(Connection& c, const char* data, std::siz
     return {Result::more};
   }
   used = head.head_length - earlier;
-  if (head.status != 101) return {Result::failed, ErrorKind::bad_status};
+  if (head.status != 101) return {Result::failed, LoadFailure::bad_status};
   // Upgrade and Connection tokens, the Accept for our key, and no
   // extension we did not offer.
   const ws::UpgradeResult answer = ws::check_upgrade_response(
@@ -188,9 +188,9 @@ WsExchange::Result WsExchange::on_head(Connection& c, const char* data, std::siz
 
 // Reads a frame header (from the held bytes when it came in pieces) and
 // decides what its payload is: `used` is how many of `data`'s bytes it took.
-WsExchange::HeaderStep WsExchange::on_frame_header(Connection& c, const char* data,
+WsExchange::HeaderStep WsExchange::on_frame_header(LoadConnection& c, const char* data,
                                                    std::size_t size, std::size_t& used,
-                                                   ErrorKind& error) const {
+                                                   LoadFailure& error) const {
   std::string_view bytes(data, size);
   std::size_t earlier = 0;
   if (holds(&WsHeldBytes::incoming, c)) {
@@ -212,7 +212,7 @@ WsExchange::HeaderStep WsExchange::on_frame_header(Connection& c, const char* da
   WsProgress& s = c.ws;
   switch (header.opcode) {
     case ws::Opcode::close:
-      error = ErrorKind::unexpected_close;
+      error = LoadFailure::unexpected_close;
       return HeaderStep::failed;
     case ws::Opcode::ping:
     case ws::Opcode::pong:  // unsolicited: allowed, and ignored (RFC 6455 §5.5.3)
@@ -246,8 +246,8 @@ WsExchange::HeaderStep WsExchange::on_frame_header(Connection& c, const char* da
 
 // Takes `piece`, the next payload bytes of the open frame; `frame_ends`
 // when they are its last.
-WsExchange::Result WsExchange::on_payload(Connection& c, std::string_view piece, bool frame_ends,
-                                          std::string& reply) {
+WsExchange::Result WsExchange::on_payload(LoadConnection& c, std::string_view piece,
+                                          bool frame_ends, std::string& reply) {
   WsProgress& s = c.ws;
   s.frame_left -= uint32_t(piece.size());
   Result result{Result::more};
@@ -276,7 +276,7 @@ WsExchange::Result WsExchange::on_payload(Connection& c, std::string_view piece,
   return result;
 }
 
-WsExchange::Result WsExchange::on_echo(Connection& c, std::string_view piece, bool frame_ends) {
+WsExchange::Result WsExchange::on_echo(LoadConnection& c, std::string_view piece, bool frame_ends) {
   WsProgress& s = c.ws;
   const bool message_ends = frame_ends && s.final_frame;
   if (!s.compressed) {
@@ -303,7 +303,7 @@ WsExchange::Result WsExchange::on_echo(Connection& c, std::string_view piece, bo
   return {Result::echoed};
 }
 
-bool WsExchange::inflates_to_payload(const Connection& c, std::string_view compressed) {
+bool WsExchange::inflates_to_payload(const LoadConnection& c, std::string_view compressed) {
   inflated_.clear();
   // One byte over the length is enough to see that it is too long.
   const ws::InflateStatus status =
@@ -311,31 +311,31 @@ bool WsExchange::inflates_to_payload(const Connection& c, std::string_view compr
   return status == ws::InflateStatus::ok && inflated_ == message_payload(c);
 }
 
-ErrorKind WsExchange::error_on_close(const Connection& c) const {
+LoadFailure WsExchange::error_on_close(const LoadConnection& c) const {
   const bool mid_frame =
       FrameKind(c.ws.frame_kind) != FrameKind::none || holds(&WsHeldBytes::incoming, c);
-  return mid_frame || c.ws.in_message ? ErrorKind::short_response : ErrorKind::unexpected_close;
+  return mid_frame || c.ws.in_message ? LoadFailure::short_response : LoadFailure::unexpected_close;
 }
 
 void WsExchange::append_goodbye(std::string& out) {
   ws::append_close_frame(out, ws::close_code::going_away, {}, ws::random_mask_key());
 }
 
-void WsExchange::hold_unsent(Connection& c, std::string_view bytes) {
+void WsExchange::hold_unsent(LoadConnection& c, std::string_view bytes) {
   hold(c).unsent.append(bytes);
 }
 
-std::string_view WsExchange::unsent(const Connection& c) {
+std::string_view WsExchange::unsent(const LoadConnection& c) {
   return c.ws.held ? std::string_view(c.ws.held->unsent) : std::string_view();
 }
 
-void WsExchange::drop_unsent(Connection& c, std::size_t sent) {
+void WsExchange::drop_unsent(LoadConnection& c, std::size_t sent) {
   if (!c.ws.held) return;
   c.ws.held->unsent.erase(0, sent);
   tidy(c);
 }
 
-void WsExchange::release(Connection& c) {
+void WsExchange::release(LoadConnection& c) {
   delete c.ws.held;
   c.ws.held = nullptr;
 }

@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-#include "connection.hpp"
+#include "load_connection.hpp"
 #include "options.hpp"
 #include "random.hpp"
 #include "shared_stats.hpp"
@@ -52,7 +52,7 @@ class WsExchange {
       echoed,    // the message in flight came back intact
       failed,
     } status;
-    ErrorKind error = ErrorKind::wrong_response;  // when failed
+    LoadFailure error = LoadFailure::wrong_response;  // when failed
   };
 
   // What the payload bytes of the frame being read are (WsProgress::frame_kind).
@@ -73,43 +73,43 @@ class WsExchange {
   explicit WsExchange(Settings settings);
 
   // Starts a connection afresh: writes its upgrade request to `out`.
-  void start_upgrade(Connection& c, Random& random, std::string& out) const;
+  void start_upgrade(LoadConnection& c, Random& random, std::string& out) const;
   // Picks the next message (after the upgrade) and appends its masked frame to `out`.
-  void start_message(Connection& c, Random& random, std::string& out) const;
+  void start_message(LoadConnection& c, Random& random, std::string& out) const;
 
   // Takes the next bytes from the server, all of them: the 101, then
   // frames. Appends what must be answered (pongs) to `reply`. Anything but
   // the 101, the echo of the message in flight, pings and pongs fails.
-  Result on_bytes(Connection& c, const char* data, std::size_t size, std::string& reply);
+  Result on_bytes(LoadConnection& c, const char* data, std::size_t size, std::string& reply);
 
   // What it means that the server closed now.
-  ErrorKind error_on_close(const Connection& c) const;
+  LoadFailure error_on_close(const LoadConnection& c) const;
 
   // The payload of the message in flight (also what its echo must be).
-  static std::string_view message_payload(const Connection& c);
+  static std::string_view message_payload(const LoadConnection& c);
   // The Sec-WebSocket-Key of a connection, derived from its nonce.
-  ws::ClientHandshake handshake_of(const Connection& c) const;
+  ws::ClientHandshake handshake_of(const LoadConnection& c) const;
 
   // A close frame, 1001 "going away", for when the run stops.
   static void append_goodbye(std::string& out);
 
   // Bytes the socket did not take, kept in order until it does.
-  static void hold_unsent(Connection& c, std::string_view bytes);
-  static std::string_view unsent(const Connection& c);
-  static void drop_unsent(Connection& c, std::size_t sent);
+  static void hold_unsent(LoadConnection& c, std::string_view bytes);
+  static std::string_view unsent(const LoadConnection& c);
+  static void drop_unsent(LoadConnection& c, std::size_t sent);
 
   // Frees what a connection holds.
-  static void release(Connection& c);
+  static void release(LoadConnection& c);
 
  private:
   enum class HeaderStep : uint8_t { complete, incomplete, failed };
 
-  Result on_head(Connection& c, const char* data, std::size_t size, std::size_t& used) const;
-  HeaderStep on_frame_header(Connection& c, const char* data, std::size_t size, std::size_t& used,
-                             ErrorKind& error) const;
-  Result on_payload(Connection& c, std::string_view piece, bool frame_ends, std::string& reply);
-  Result on_echo(Connection& c, std::string_view piece, bool frame_ends);
-  bool inflates_to_payload(const Connection& c, std::string_view compressed);
+  Result on_head(LoadConnection& c, const char* data, std::size_t size, std::size_t& used) const;
+  HeaderStep on_frame_header(LoadConnection& c, const char* data, std::size_t size,
+                             std::size_t& used, LoadFailure& error) const;
+  Result on_payload(LoadConnection& c, std::string_view piece, bool frame_ends, std::string& reply);
+  Result on_echo(LoadConnection& c, std::string_view piece, bool frame_ends);
+  bool inflates_to_payload(const LoadConnection& c, std::string_view compressed);
 
   Settings settings_;
   ws::DeflatePolicy offer_;  // enabled only with --deflate

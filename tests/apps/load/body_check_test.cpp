@@ -36,25 +36,25 @@ void answer_in_two_reads(WorkerUnderTest& w, std::size_t wrong_at = std::string:
   ASSERT_TRUE(w.peer_send(head + body.substr(0, kLength / 2)));
   ASSERT_TRUE(w.delivered());
   ASSERT_TRUE(w.turn_until([&] { return test::unread(w.client_fd()) == 0; }));
-  ASSERT_EQ(w.connection().state, ConnState::awaiting);
+  ASSERT_EQ(w.connection().state, LoadState::awaiting);
   ASSERT_TRUE(w.peer_send(body.substr(kLength / 2)));
-  ASSERT_TRUE(w.turn_until([&] { return w.connection().state != ConnState::awaiting; }));
+  ASSERT_TRUE(w.turn_until([&] { return w.connection().state != LoadState::awaiting; }));
 }
 
 TEST(BodyCheck, TheServersTextInTwoReadsIsAResponse) {
   WorkerUnderTest w(options());
   answer_in_two_reads(w);
   EXPECT_EQ(w.slot().responses_ok.get(), 1u);
-  EXPECT_EQ(w.connection().state, ConnState::idle);
+  EXPECT_EQ(w.connection().state, LoadState::idle);
 }
 
 TEST(BodyCheck, AWrongByteInTheSecondReadIsAWrongBody) {
   WorkerUnderTest w(options());
   answer_in_two_reads(w, kLength - 1);
   EXPECT_EQ(w.slot().responses_ok.get(), 0u);
-  EXPECT_EQ(w.errors(ErrorKind::wrong_body), 1u);
-  EXPECT_EQ(w.errors(ErrorKind::wrong_response), 0u);
-  EXPECT_EQ(w.connection().state, ConnState::unused);
+  EXPECT_EQ(w.errors(LoadFailure::wrong_body), 1u);
+  EXPECT_EQ(w.errors(LoadFailure::wrong_response), 0u);
+  EXPECT_EQ(w.connection().state, LoadState::unused);
 }
 
 }  // namespace

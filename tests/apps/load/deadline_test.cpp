@@ -45,10 +45,10 @@ TEST(ConnectDeadline, AHandshakeAlreadyCompleteIsNotATimeout) {
   ASSERT_EQ(poll(&p, 1, test::kWaitMs), 1);  // connected; the worker has not seen it
 
   w.expire_timers();
-  EXPECT_EQ(w.errors(ErrorKind::connect_timeout), 0u);
+  EXPECT_EQ(w.errors(LoadFailure::connect_timeout), 0u);
   EXPECT_EQ(w.slot().established.get(), 1u);
   EXPECT_EQ(w.slot().requests_sent.get(), 1u);
-  EXPECT_EQ(w.connection().state, ConnState::awaiting);
+  EXPECT_EQ(w.connection().state, LoadState::awaiting);
 }
 
 TEST(ConnectDeadline, AConnectStillUnansweredIsATimeout) {
@@ -58,9 +58,9 @@ TEST(ConnectDeadline, AConnectStillUnansweredIsATimeout) {
   ASSERT_FALSE(test::writable(w.client_fd()));  // the SYN was dropped: the queue is full
 
   w.expire_timers();
-  EXPECT_EQ(w.errors(ErrorKind::connect_timeout), 1u);
+  EXPECT_EQ(w.errors(LoadFailure::connect_timeout), 1u);
   EXPECT_EQ(w.slot().established.get(), 0u);
-  EXPECT_EQ(w.connection().state, ConnState::unused);
+  EXPECT_EQ(w.connection().state, LoadState::unused);
 }
 
 // One workload as the peer plays it.
@@ -123,7 +123,7 @@ const Script kWebSocket{
     [](WorkerUnderTest& w) {
       if (!w.peer_receive_until([](std::string_view r) { return r.ends_with("\r\n\r\n"); }) ||
           !w.peer_send(test::server_answer(w.peer_received(), false)) ||
-          !w.turn_until([&] { return w.connection().state == ConnState::idle; })) {
+          !w.turn_until([&] { return w.connection().state == LoadState::idle; })) {
         return false;
       }
       w.expire_timers();  // the idle period after the 101 ends: the first message
@@ -145,7 +145,7 @@ class ResponseDeadline : public ::testing::TestWithParam<Script> {
 
   // Connected, the first request in flight, and `earlier` requests whole at the peer.
   bool request_in_flight(WorkerUnderTest& w, std::size_t earlier = 0) {
-    return w.connect() && GetParam().begin(w) && w.connection().state == ConnState::awaiting &&
+    return w.connect() && GetParam().begin(w) && w.connection().state == LoadState::awaiting &&
            w.peer_receive_until([&](std::string_view r) { return requests_in(r) > earlier; });
   }
 
@@ -163,10 +163,10 @@ class ResponseDeadline : public ::testing::TestWithParam<Script> {
     const int smallest = 1;
     setsockopt(w.client_fd(), SOL_SOCKET, SO_SNDBUF, &smallest, sizeof smallest);
     uint64_t answered = 0;
-    while (w.connection().state == ConnState::awaiting && answered < 100000) {
+    while (w.connection().state == LoadState::awaiting && answered < 100000) {
       if (!w.peer_send(GetParam().answer(w))) break;
       ++answered;
-      if (!w.turn_until([&] { return w.connection().state == ConnState::idle; })) break;
+      if (!w.turn_until([&] { return w.connection().state == LoadState::idle; })) break;
       w.expire_timers();  // the idle period ends: the next request goes out
     }
     return answered;
@@ -182,9 +182,9 @@ TEST_P(ResponseDeadline, AResponseAlreadyWaitingIsNotATimeout) {
   ASSERT_EQ(test::unread(w.client_fd()), int(response.size()));  // waiting, not read yet
 
   w.expire_timers();
-  EXPECT_EQ(w.errors(ErrorKind::timeout), 0u);
+  EXPECT_EQ(w.errors(LoadFailure::timeout), 0u);
   EXPECT_EQ(w.slot().responses_ok.get(), 1u);
-  EXPECT_EQ(w.connection().state, ConnState::idle);
+  EXPECT_EQ(w.connection().state, LoadState::idle);
 }
 
 TEST_P(ResponseDeadline, NothingWaitingIsATimeout) {
@@ -193,25 +193,25 @@ TEST_P(ResponseDeadline, NothingWaitingIsATimeout) {
   ASSERT_EQ(test::unread(w.client_fd()), 0);
 
   w.expire_timers();
-  EXPECT_EQ(w.errors(ErrorKind::timeout), 1u);
+  EXPECT_EQ(w.errors(LoadFailure::timeout), 1u);
   EXPECT_EQ(w.slot().responses_ok.get(), 0u);
   EXPECT_EQ(w.slot().closed.get(), 1u);
-  EXPECT_EQ(w.connection().state, ConnState::unused);
+  EXPECT_EQ(w.connection().state, LoadState::unused);
 }
 
 TEST_P(ResponseDeadline, ARequestTheSocketTakesAtTheDeadlineIsNotATimeout) {
   WorkerUnderTest w(options(), 1);
   ASSERT_TRUE(w.connect() && GetParam().begin(w));
   const uint64_t answered = answer_without_reading_until_sending(w);
-  ASSERT_EQ(w.connection().state, ConnState::sending) << "after " << answered << " requests";
+  ASSERT_EQ(w.connection().state, LoadState::sending) << "after " << answered << " requests";
   // The peer reads everything: the worker's socket has room again, and the
   // worker has not seen it yet.
   ASSERT_TRUE(w.peer_drain());
   ASSERT_TRUE(test::writable(w.client_fd()));
 
   w.expire_timers();
-  EXPECT_EQ(w.errors(ErrorKind::timeout), 0u);
-  ASSERT_EQ(w.connection().state, ConnState::awaiting);
+  EXPECT_EQ(w.errors(LoadFailure::timeout), 0u);
+  ASSERT_EQ(w.connection().state, LoadState::awaiting);
   // The rest of the request went out whole, nothing else did, and the
   // answer completes the exchange.
   ASSERT_TRUE(
@@ -221,21 +221,21 @@ TEST_P(ResponseDeadline, ARequestTheSocketTakesAtTheDeadlineIsNotATimeout) {
   EXPECT_EQ(used, w.peer_received().size());
   ASSERT_TRUE(w.peer_send(GetParam().answer(w)));
   EXPECT_TRUE(w.turn_until([&] { return w.slot().responses_ok.get() == answered + 1; }));
-  EXPECT_EQ(w.connection().state, ConnState::idle);
-  EXPECT_EQ(w.errors(ErrorKind::timeout), 0u);
+  EXPECT_EQ(w.connection().state, LoadState::idle);
+  EXPECT_EQ(w.errors(LoadFailure::timeout), 0u);
 }
 
 TEST_P(ResponseDeadline, ARequestThePeerStillDoesNotTakeIsATimeout) {
   WorkerUnderTest w(options(), 1);
   ASSERT_TRUE(w.connect() && GetParam().begin(w));
   const uint64_t answered = answer_without_reading_until_sending(w);
-  ASSERT_EQ(w.connection().state, ConnState::sending) << "after " << answered << " requests";
+  ASSERT_EQ(w.connection().state, LoadState::sending) << "after " << answered << " requests";
   ASSERT_TRUE(w.send_stalled());
 
   w.expire_timers();
-  EXPECT_EQ(w.errors(ErrorKind::timeout), 1u);
+  EXPECT_EQ(w.errors(LoadFailure::timeout), 1u);
   EXPECT_EQ(w.slot().responses_ok.get(), answered);
-  EXPECT_EQ(w.connection().state, ConnState::unused);
+  EXPECT_EQ(w.connection().state, LoadState::unused);
 }
 
 INSTANTIATE_TEST_SUITE_P(Workloads, ResponseDeadline, ::testing::Values(kHttp, kWebSocket),

@@ -129,7 +129,7 @@ class HttpExchangeTest : public ::testing::Test {
 
   HttpExchange exchange_{Range{1, 4096}};
   Random random_{42};
-  Connection c_;
+  LoadConnection c_;
 };
 
 TEST_F(HttpExchangeTest, SendsTheSeedsRequest) {
@@ -150,7 +150,7 @@ TEST_F(HttpExchangeTest, AcceptsTheAnswerSplitAnywhere) {
   request();
   const std::string whole = answer(c_.http.length_param);
   for (std::size_t cut = 1; cut < whole.size(); cut += 13) {
-    Connection fresh = c_;
+    LoadConnection fresh = c_;
     std::swap(fresh, c_);
     ASSERT_EQ(feed(std::string_view(whole).substr(0, cut)).status, HttpExchange::Result::more)
         << cut;
@@ -179,36 +179,36 @@ TEST_F(HttpExchangeTest, RefusesABodyThatIsNotTheText) {
     std::string bytes = right;
     bytes[wrong] ^= 0x20;
     for (std::size_t cut : {body_at - 5, body_at, wrong, wrong + 1, right.size() - 1}) {
-      Connection saved = c_;
+      LoadConnection saved = c_;
       auto first = feed(std::string_view(bytes).substr(0, cut));
       auto verdict = first.status == HttpExchange::Result::failed
                          ? first
                          : feed(std::string_view(bytes).substr(cut));
       EXPECT_EQ(verdict.status, HttpExchange::Result::failed) << wrong << " cut " << cut;
-      EXPECT_EQ(verdict.error, ErrorKind::wrong_body) << wrong << " cut " << cut;
+      EXPECT_EQ(verdict.error, LoadFailure::wrong_body) << wrong << " cut " << cut;
       HttpExchange::release(c_);
       c_ = saved;
     }
   }
   // The right size of other bytes, or of the text from the wrong place.
-  Connection saved = c_;
-  EXPECT_EQ(feed(answer(300, "200 OK", std::string(300, 'x'))).error, ErrorKind::wrong_body);
+  LoadConnection saved = c_;
+  EXPECT_EQ(feed(answer(300, "200 OK", std::string(300, 'x'))).error, LoadFailure::wrong_body);
   c_ = saved;
   EXPECT_EQ(feed(answer(300, "200 OK", std::string(benchmark::kText.substr(1, 300)))).error,
-            ErrorKind::wrong_body);
+            LoadFailure::wrong_body);
 }
 
 TEST_F(HttpExchangeTest, RefusesWrongAnswers) {
   request();
   const uint32_t n = c_.http.length_param;
   auto verdict = [&](const std::string& bytes) {
-    Connection saved = c_;
+    LoadConnection saved = c_;
     auto r = feed(bytes);
     HttpExchange::release(c_);
     c_ = saved;
     return r;
   };
-  EXPECT_EQ(verdict(answer(n, "500 Oops")).error, ErrorKind::bad_status);
+  EXPECT_EQ(verdict(answer(n, "500 Oops")).error, LoadFailure::bad_status);
   EXPECT_EQ(verdict(answer(n + 1)).status, HttpExchange::Result::failed);
   EXPECT_EQ(verdict(answer(n) + "x").status, HttpExchange::Result::failed);
   EXPECT_EQ(verdict("garbage\r\n\r\n").status, HttpExchange::Result::failed);
@@ -218,9 +218,9 @@ TEST_F(HttpExchangeTest, RefusesWrongAnswers) {
 
 TEST_F(HttpExchangeTest, TellsAShortResponseFromAnUnansweredRequest) {
   request();
-  EXPECT_EQ(exchange_.error_on_close(c_), ErrorKind::unexpected_close);
+  EXPECT_EQ(exchange_.error_on_close(c_), LoadFailure::unexpected_close);
   feed(answer(c_.http.length_param).substr(0, 10));
-  EXPECT_EQ(exchange_.error_on_close(c_), ErrorKind::short_response);
+  EXPECT_EQ(exchange_.error_on_close(c_), LoadFailure::short_response);
   HttpExchange::release(c_);
 }
 
@@ -241,8 +241,8 @@ TEST(BenchmarkText, IsHttpKitsSentenceRepeated) {
 TEST(Summary, CountsAWrongBodyByItself) {
   LoadOptions options;
   Snapshot last;
-  last.errors[std::size_t(ErrorKind::wrong_body)] = 3;
-  last.errors[std::size_t(ErrorKind::wrong_response)] = 1;
+  last.errors[std::size_t(LoadFailure::wrong_body)] = 3;
+  last.errors[std::size_t(LoadFailure::wrong_response)] = 1;
   FinalReport report;
   report.options = &options;
   report.last = &last;
@@ -251,7 +251,7 @@ TEST(Summary, CountsAWrongBodyByItself) {
   EXPECT_NE(json.find("\"errors\": 4,"), std::string::npos) << json;
   EXPECT_NE(json.find("\"wrong_body\": 3"), std::string::npos) << json;
   EXPECT_NE(json.find("\"wrong_response\": 1"), std::string::npos) << json;
-  EXPECT_EQ(name_of(ErrorKind::wrong_body), "wrong body");
+  EXPECT_EQ(to_string(LoadFailure::wrong_body), "wrong body");
 }
 
 }  // namespace

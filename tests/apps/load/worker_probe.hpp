@@ -25,7 +25,7 @@
 
 #include "address_plan.hpp"
 #include "client_worker.hpp"
-#include "connection.hpp"
+#include "load_connection.hpp"
 #include "options.hpp"
 #include "shared_stats.hpp"
 
@@ -36,12 +36,12 @@ struct WorkerProbe {
   static void open_connections(ClientWorker& w) { w.top_up(); }
   static io::EventLoop& loop(ClientWorker& w) { return w.loop_; }
   static int last_fd(const ClientWorker& w) { return w.max_fd_; }
-  static Connection& connection(ClientWorker& w, int fd) { return w.table_[fd]; }
+  static LoadConnection& connection(ClientWorker& w, int fd) { return w.table_[fd]; }
   static void close_all(ClientWorker& w) { w.close_all(); }
 };
 
 // Names in test failures rather than bytes.
-inline void PrintTo(ConnState state, std::ostream* out) {
+inline void PrintTo(LoadState state, std::ostream* out) {
   static const char* const names[] = {"unused", "connecting", "sending", "awaiting", "idle"};
   *out << names[std::size_t(state)];
 }
@@ -130,7 +130,7 @@ class WorkerUnderTest {
     if (!worker_) return false;
     WorkerProbe::open_connections(*worker_);
     client_fd_ = WorkerProbe::last_fd(*worker_);
-    return client_fd_ >= 0 && connection().state == ConnState::connecting;
+    return client_fd_ >= 0 && connection().state == LoadState::connecting;
   }
 
   // open(), and accepts the connection; the worker has then sent its first
@@ -142,7 +142,7 @@ class WorkerUnderTest {
       if (poll(&p, 1, 0) == 1) peer_ = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       return peer_ >= 0;
     });
-    return accepted && turn_until([&] { return connection().state != ConnState::connecting; });
+    return accepted && turn_until([&] { return connection().state != LoadState::connecting; });
   }
 
   // Turns the worker's loop until `done` holds; false after kWaitMs.
@@ -207,10 +207,10 @@ class WorkerUnderTest {
         [] { poll(nullptr, 0, 1); });
   }
 
-  Connection& connection() { return WorkerProbe::connection(*worker_, client_fd_); }
+  LoadConnection& connection() { return WorkerProbe::connection(*worker_, client_fd_); }
   int client_fd() const { return client_fd_; }
   const WorkerSlot& slot() const { return stats_.slot(0); }
-  uint64_t errors(ErrorKind kind) const { return slot().errors[std::size_t(kind)].get(); }
+  uint64_t errors(LoadFailure kind) const { return slot().errors[std::size_t(kind)].get(); }
 
  private:
   static constexpr uint64_t kBeyondEveryTimeout = 100'000;  // ms; --idle and --timeout are less

@@ -63,24 +63,24 @@ std::string_view field(const ParsedRequest& r, std::string_view name) {
 
 class WsExchangeTest : public ::testing::Test {
  protected:
-  WsExchange::Result feed(WsExchange& exchange, Connection& c, std::string_view bytes) {
+  WsExchange::Result feed(WsExchange& exchange, LoadConnection& c, std::string_view bytes) {
     return exchange.on_bytes(c, bytes.data(), bytes.size(), reply_);
   }
 
-  std::string upgrade_request(WsExchange& exchange, Connection& c) {
+  std::string upgrade_request(WsExchange& exchange, LoadConnection& c) {
     std::string request;
     exchange.start_upgrade(c, random_, request);
     return request;
   }
 
   // A connection past its 101, as the server would answer.
-  void open(WsExchange& exchange, Connection& c, bool server_deflate) {
+  void open(WsExchange& exchange, LoadConnection& c, bool server_deflate) {
     const std::string answer = server_answer(upgrade_request(exchange, c), server_deflate);
     ASSERT_EQ(feed(exchange, c, answer).status, Status::upgraded);
   }
 
   // Sends the next message; returns its payload as the server reads it.
-  std::string send_message(WsExchange& exchange, Connection& c) {
+  std::string send_message(WsExchange& exchange, LoadConnection& c) {
     std::string out;
     exchange.start_message(c, random_, out);
     const ClientFrame frame = read_client_frame(out);
@@ -112,7 +112,7 @@ class WsExchangeTest : public ::testing::Test {
 // ------------------------------------------------------------ the upgrade
 
 TEST_F(WsExchangeTest, TheUpgradeRequestIsAValidRfc6455Request) {
-  Connection c;
+  LoadConnection c;
   ParsedRequest r;
   r.bytes = upgrade_request(plain_, c);
   parse_request(r);
@@ -137,7 +137,7 @@ TEST_F(WsExchangeTest, TheUpgradeRequestIsAValidRfc6455Request) {
 }
 
 TEST_F(WsExchangeTest, EachConnectionHasItsOwnKey) {
-  Connection a, b;
+  LoadConnection a, b;
   const std::string first = upgrade_request(plain_, a);
   const std::string second = upgrade_request(plain_, b);
   EXPECT_NE(a.ws.nonce, b.ws.nonce);
@@ -146,7 +146,7 @@ TEST_F(WsExchangeTest, EachConnectionHasItsOwnKey) {
 }
 
 TEST_F(WsExchangeTest, WithDeflateOffersNoContextTakeoverBothWays) {
-  Connection c;
+  LoadConnection c;
   ParsedRequest r;
   r.bytes = upgrade_request(deflating_, c);
   parse_request(r);
@@ -165,10 +165,10 @@ TEST_F(WsExchangeTest, WithDeflateOffersNoContextTakeoverBothWays) {
 TEST_F(WsExchangeTest, AcceptsTheServersOwn101WholeOrSplitAnywhere) {
   for (bool deflate : {false, true}) {
     WsExchange& exchange = deflate ? deflating_ : plain_;
-    Connection c;
+    LoadConnection c;
     const std::string answer = server_answer(upgrade_request(exchange, c), deflate);
     for (std::size_t cut = 1; cut < answer.size(); ++cut) {
-      Connection fresh = c;
+      LoadConnection fresh = c;
       ASSERT_EQ(feed(exchange, fresh, std::string_view(answer).substr(0, cut)).status, Status::more)
           << cut;
       EXPECT_NE(fresh.ws.held, nullptr);
@@ -184,9 +184,9 @@ TEST_F(WsExchangeTest, AcceptsTheServersOwn101WholeOrSplitAnywhere) {
 }
 
 TEST_F(WsExchangeTest, RefusesAWrongAccept) {
-  Connection c;
+  LoadConnection c;
   upgrade_request(plain_, c);
-  Connection other;
+  LoadConnection other;
   upgrade_request(plain_, other);
   const std::string wrong =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -194,16 +194,16 @@ TEST_F(WsExchangeTest, RefusesAWrongAccept) {
       plain_.handshake_of(other).expected_accept + "\r\n\r\n";
   const auto r = feed(plain_, c, wrong);
   EXPECT_EQ(r.status, Status::failed);
-  EXPECT_EQ(r.error, ErrorKind::wrong_response);
+  EXPECT_EQ(r.error, LoadFailure::wrong_response);
   WsExchange::release(c);
 }
 
 TEST_F(WsExchangeTest, RefusesAnotherStatusAndMissingTokens) {
-  Connection c;
+  LoadConnection c;
   upgrade_request(plain_, c);
   const std::string accept = plain_.handshake_of(c).expected_accept;
   auto verdict = [&](const std::string& bytes) {
-    Connection trial = c;
+    LoadConnection trial = c;
     const auto r = feed(plain_, trial, bytes);
     WsExchange::release(trial);
     return r;
@@ -216,16 +216,16 @@ TEST_F(WsExchangeTest, RefusesAnotherStatusAndMissingTokens) {
 
   const auto ok200 = verdict("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
   EXPECT_EQ(ok200.status, Status::failed);
-  EXPECT_EQ(ok200.error, ErrorKind::bad_status);
+  EXPECT_EQ(ok200.error, LoadFailure::bad_status);
   EXPECT_EQ(verdict("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").error,
-            ErrorKind::bad_status);
+            LoadFailure::bad_status);
 
   const auto no_upgrade = verdict(
       "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Accept: " +
       accept + "\r\n\r\n");
   EXPECT_EQ(no_upgrade.status, Status::failed);
-  EXPECT_EQ(no_upgrade.error, ErrorKind::wrong_response);
+  EXPECT_EQ(no_upgrade.error, LoadFailure::wrong_response);
   EXPECT_EQ(verdict("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Accept: " +
                     accept + "\r\n\r\n")
@@ -250,17 +250,17 @@ TEST_F(WsExchangeTest, RefusesAnotherStatusAndMissingTokens) {
 }
 
 TEST_F(WsExchangeTest, WithDeflateRequiresTheServerToAgree) {
-  Connection c;
+  LoadConnection c;
   const std::string request = upgrade_request(deflating_, c);
-  Connection declined = c;
+  LoadConnection declined = c;
   const auto r = feed(deflating_, declined, server_answer(request, false));
   EXPECT_EQ(r.status, Status::failed);
-  EXPECT_EQ(r.error, ErrorKind::wrong_response);
+  EXPECT_EQ(r.error, LoadFailure::wrong_response);
   WsExchange::release(declined);
 
   // Agreed, but keeping its context, which was asked not to.
   const std::string accept = deflating_.handshake_of(c).expected_accept;
-  Connection takeover = c;
+  LoadConnection takeover = c;
   EXPECT_EQ(feed(deflating_, takeover,
                  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                  "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
@@ -275,7 +275,7 @@ TEST_F(WsExchangeTest, WithDeflateRequiresTheServerToAgree) {
 // ------------------------------------------------------------ the echo
 
 TEST_F(WsExchangeTest, SendsAMaskedTextMessageAndAcceptsItsEcho) {
-  Connection c;
+  LoadConnection c;
   open(plain_, c, false);
   const std::string payload = send_message(plain_, c);
   EXPECT_EQ(payload.size(), 300u);
@@ -288,7 +288,7 @@ TEST_F(WsExchangeTest, SendsAMaskedTextMessageAndAcceptsItsEcho) {
 }
 
 TEST_F(WsExchangeTest, EachMessageHasItsOwnPayloadAndMask) {
-  Connection c;
+  LoadConnection c;
   open(plain_, c, false);
   std::string first_frame;
   plain_.start_message(c, random_, first_frame);
@@ -301,19 +301,19 @@ TEST_F(WsExchangeTest, EachMessageHasItsOwnPayloadAndMask) {
   EXPECT_NE(second.payload, first);
   EXPECT_NE(second.header.mask, read_client_frame(first_frame).header.mask);
   // The old payload is not the echo of the new message.
-  Connection trial = c;
+  LoadConnection trial = c;
   EXPECT_EQ(feed(plain_, trial, server_frame(ws::Opcode::text, first)).status, Status::failed);
   WsExchange::release(trial);
   EXPECT_EQ(feed(plain_, c, server_frame(ws::Opcode::text, second.payload)).status, Status::echoed);
 }
 
 TEST_F(WsExchangeTest, AcceptsTheEchoSplitAtEveryPoint) {
-  Connection c;
+  LoadConnection c;
   open(plain_, c, false);
   const std::string frame = server_frame(ws::Opcode::text, send_message(plain_, c));
   ASSERT_EQ(frame.size(), 4u + 300u);  // a 16-bit extended length
   for (std::size_t cut = 1; cut < frame.size(); ++cut) {
-    Connection trial = c;
+    LoadConnection trial = c;
     ASSERT_EQ(feed(plain_, trial, std::string_view(frame).substr(0, cut)).status, Status::more)
         << cut;
     ASSERT_EQ(feed(plain_, trial, std::string_view(frame).substr(cut)).status, Status::echoed)
@@ -331,7 +331,7 @@ TEST_F(WsExchangeTest, AcceptsTheEchoSplitAtEveryPoint) {
 TEST_F(WsExchangeTest, LengthsAtTheFrameHeaderBoundaries) {
   for (uint32_t length : {0u, 1u, 125u, 126u, 127u, 4096u, 65535u}) {
     WsExchange exchange(settings({length, length}));
-    Connection c;
+    LoadConnection c;
     open(exchange, c, false);
     std::string out;
     exchange.start_message(c, random_, out);
@@ -344,7 +344,7 @@ TEST_F(WsExchangeTest, LengthsAtTheFrameHeaderBoundaries) {
 }
 
 TEST_F(WsExchangeTest, AcceptsAFragmentedEchoWithPingsBetween) {
-  Connection c;
+  LoadConnection c;
   open(plain_, c, false);
   const std::string payload = send_message(plain_, c);
   const std::string bytes = server_frame(ws::Opcode::text, payload.substr(0, 100), false) +
@@ -354,7 +354,7 @@ TEST_F(WsExchangeTest, AcceptsAFragmentedEchoWithPingsBetween) {
                             server_frame(ws::Opcode::continuation, "", false) +
                             server_frame(ws::Opcode::continuation, payload.substr(101), true);
   for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
-    Connection trial = c;
+    LoadConnection trial = c;
     reply_.clear();
     ASSERT_EQ(feed(plain_, trial, std::string_view(bytes).substr(0, cut)).status, Status::more)
         << cut;
@@ -370,7 +370,7 @@ TEST_F(WsExchangeTest, AcceptsAFragmentedEchoWithPingsBetween) {
 }
 
 TEST_F(WsExchangeTest, AnswersAPingWhileIdle) {
-  Connection c;
+  LoadConnection c;
   open(plain_, c, false);
   EXPECT_EQ(feed(plain_, c, server_frame(ws::Opcode::ping, "")).status, Status::more);
   const ClientFrame empty = read_client_frame(reply_);
@@ -386,19 +386,19 @@ TEST_F(WsExchangeTest, AnswersAPingWhileIdle) {
 }
 
 TEST_F(WsExchangeTest, AcceptsACompressedEchoWholeSplitOrFragmented) {
-  Connection c;
+  LoadConnection c;
   open(deflating_, c, true);
   const std::string payload = send_message(deflating_, c);
   const std::string compressed = compress(payload);
   ASSERT_LT(compressed.size(), payload.size());
   const std::string whole = server_frame(ws::Opcode::text, compressed, true, true);
   {
-    Connection trial = c;
+    LoadConnection trial = c;
     EXPECT_EQ(feed(deflating_, trial, whole).status, Status::echoed);
     EXPECT_EQ(trial.ws.held, nullptr);
   }
   for (std::size_t cut = 1; cut < whole.size(); ++cut) {
-    Connection trial = c;
+    LoadConnection trial = c;
     ASSERT_EQ(feed(deflating_, trial, std::string_view(whole).substr(0, cut)).status, Status::more)
         << cut;
     ASSERT_EQ(feed(deflating_, trial, std::string_view(whole).substr(cut)).status, Status::echoed)
@@ -413,7 +413,7 @@ TEST_F(WsExchangeTest, AcceptsACompressedEchoWholeSplitOrFragmented) {
       server_frame(ws::Opcode::continuation, compressed.substr(third, third), false) +
       server_frame(ws::Opcode::continuation, compressed.substr(2 * third), true);
   for (std::size_t cut = 0; cut < fragmented.size(); ++cut) {
-    Connection trial = c;
+    LoadConnection trial = c;
     ASSERT_EQ(feed(deflating_, trial, std::string_view(fragmented).substr(0, cut)).status,
               Status::more)
         << cut;
@@ -427,11 +427,11 @@ TEST_F(WsExchangeTest, AcceptsACompressedEchoWholeSplitOrFragmented) {
 }
 
 TEST_F(WsExchangeTest, RefusesAWrongCompressedEcho) {
-  Connection c;
+  LoadConnection c;
   open(deflating_, c, true);
   std::string payload = send_message(deflating_, c);
   auto verdict = [&](const std::string& bytes) {
-    Connection trial = c;
+    LoadConnection trial = c;
     const auto r = feed(deflating_, trial, bytes);
     WsExchange::release(trial);
     return r.status;
@@ -446,7 +446,7 @@ TEST_F(WsExchangeTest, RefusesAWrongCompressedEcho) {
   EXPECT_EQ(verdict(server_frame(ws::Opcode::text, "not deflate at all", true, true)),
             Status::failed);
   // Without deflate agreed, RSV1 is a protocol error.
-  Connection plain;
+  LoadConnection plain;
   open(plain_, plain, false);
   const std::string plain_payload = send_message(plain_, plain);
   EXPECT_EQ(feed(plain_, plain, server_frame(ws::Opcode::text, compress(plain_payload), true, true))
@@ -456,26 +456,26 @@ TEST_F(WsExchangeTest, RefusesAWrongCompressedEcho) {
 }
 
 TEST_F(WsExchangeTest, RefusesAWrongByteAnywhere) {
-  Connection c;
+  LoadConnection c;
   open(plain_, c, false);
   const std::string payload = send_message(plain_, c);
   for (std::size_t i = 0; i < payload.size(); ++i) {
     std::string wrong = payload;
     wrong[i] = wrong[i] == 'A' ? 'B' : 'A';
-    Connection trial = c;
+    LoadConnection trial = c;
     const auto r = feed(plain_, trial, server_frame(ws::Opcode::text, wrong));
     ASSERT_EQ(r.status, Status::failed) << i;
-    EXPECT_EQ(r.error, ErrorKind::wrong_response);
+    EXPECT_EQ(r.error, LoadFailure::wrong_response);
     WsExchange::release(trial);
   }
 }
 
 TEST_F(WsExchangeTest, RefusesExtraMissingAndUnaskedBytes) {
-  Connection c;
+  LoadConnection c;
   open(plain_, c, false);
   const std::string payload = send_message(plain_, c);
   auto verdict = [&](const std::string& bytes) {
-    Connection trial = c;
+    LoadConnection trial = c;
     const auto r = feed(plain_, trial, bytes);
     WsExchange::release(trial);
     return r;
@@ -495,47 +495,47 @@ TEST_F(WsExchangeTest, RefusesExtraMissingAndUnaskedBytes) {
   EXPECT_EQ(verdict(masked).status, Status::failed);
   const auto closed = verdict(server_frame(ws::Opcode::close, "\x03\xe9"));
   EXPECT_EQ(closed.status, Status::failed);
-  EXPECT_EQ(closed.error, ErrorKind::unexpected_close);
+  EXPECT_EQ(closed.error, LoadFailure::unexpected_close);
 
   // One byte after the echo: half a frame header, judged when it is whole
   // (or when the server closes).
-  Connection trial = c;
+  LoadConnection trial = c;
   EXPECT_EQ(feed(plain_, trial, server_frame(ws::Opcode::text, payload) + "x").status,
             Status::echoed);
-  EXPECT_EQ(plain_.error_on_close(trial), ErrorKind::short_response);
+  EXPECT_EQ(plain_.error_on_close(trial), LoadFailure::short_response);
   EXPECT_EQ(feed(plain_, trial, "x").status, Status::failed);
   WsExchange::release(trial);
 
   // A message nobody asked for.
-  Connection idle;
+  LoadConnection idle;
   open(plain_, idle, false);
   EXPECT_EQ(feed(plain_, idle, server_frame(ws::Opcode::text, "hello")).status, Status::failed);
   WsExchange::release(idle);
 }
 
 TEST_F(WsExchangeTest, TellsAShortResponseFromAClose) {
-  Connection c;
+  LoadConnection c;
   upgrade_request(plain_, c);
-  EXPECT_EQ(plain_.error_on_close(c), ErrorKind::unexpected_close);
+  EXPECT_EQ(plain_.error_on_close(c), LoadFailure::unexpected_close);
   const std::string answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n";
   feed(plain_, c, answer);
-  EXPECT_EQ(plain_.error_on_close(c), ErrorKind::short_response);
+  EXPECT_EQ(plain_.error_on_close(c), LoadFailure::short_response);
   WsExchange::release(c);
 
-  Connection open_one;
+  LoadConnection open_one;
   open(plain_, open_one, false);
-  EXPECT_EQ(plain_.error_on_close(open_one), ErrorKind::unexpected_close);
+  EXPECT_EQ(plain_.error_on_close(open_one), LoadFailure::unexpected_close);
   const std::string frame = server_frame(ws::Opcode::text, send_message(plain_, open_one));
-  EXPECT_EQ(plain_.error_on_close(open_one), ErrorKind::unexpected_close);
+  EXPECT_EQ(plain_.error_on_close(open_one), LoadFailure::unexpected_close);
   feed(plain_, open_one, std::string_view(frame).substr(0, 1));  // half a header
-  EXPECT_EQ(plain_.error_on_close(open_one), ErrorKind::short_response);
+  EXPECT_EQ(plain_.error_on_close(open_one), LoadFailure::short_response);
   feed(plain_, open_one, std::string_view(frame).substr(1, 10));  // into the payload
-  EXPECT_EQ(plain_.error_on_close(open_one), ErrorKind::short_response);
+  EXPECT_EQ(plain_.error_on_close(open_one), LoadFailure::short_response);
   WsExchange::release(open_one);
 }
 
 TEST_F(WsExchangeTest, HoldsUnsentBytesInOrderUntilTaken) {
-  Connection c;
+  LoadConnection c;
   open(plain_, c, false);
   EXPECT_TRUE(WsExchange::unsent(c).empty());
   WsExchange::hold_unsent(c, "abc");
@@ -558,8 +558,8 @@ TEST_F(WsExchangeTest, SaysGoodbyeWithAMasked1001) {
 }
 
 TEST(WsConnection, StaysSmall) {
-  EXPECT_LE(sizeof(Connection), 64u);
-  const Connection c{};
+  EXPECT_LE(sizeof(LoadConnection), 64u);
+  const LoadConnection c{};
   EXPECT_EQ(c.ws.held, nullptr);
   EXPECT_EQ(int(c.ws.frame_kind), 0);
   EXPECT_FALSE(c.ws.upgraded);

@@ -14,7 +14,7 @@
 
 namespace httpkit::load {
 
-enum class ConnState : uint8_t {
+enum class LoadState : uint8_t {
   unused,      // no socket
   connecting,  // non-blocking connect in flight (connect timer)
   sending,     // the socket refused part of the request (response timer)
@@ -49,15 +49,15 @@ struct WsProgress {
   uint8_t frame_kind : 2;   // WsExchange::FrameKind of the frame being read
 };
 
-struct Connection {
+struct LoadConnection {
   io::TimerNode timer;         // the one deadline of the current state
   uint32_t sent_at_us = 0;     // when the request went out, on the worker's µs clock
   uint16_t requests_done = 0;  // completed exchanges (saturating)
-  ConnState state = ConnState::unused;
+  LoadState state = LoadState::unused;
   // Between connect and the first response (for WebSocket: the 101), the
   // span the ramp's --max-connecting bounds.
   bool ramping = false;
-  // All zero after Connection{} and in the table's fresh pages, which each
+  // All zero after LoadConnection{} and in the table's fresh pages, which each
   // exchange reads as "nothing in flight, nothing held".
   union {
     uint64_t zeroed[3] = {};
@@ -69,6 +69,6 @@ struct Connection {
 static_assert(sizeof(HttpProgress) <= sizeof(uint64_t[3]) &&
                   sizeof(WsProgress) <= sizeof(uint64_t[3]),
               "Connection{} must zero the whole union");
-static_assert(sizeof(Connection) <= 64, "1M connections must stay cheap in user space");
+static_assert(sizeof(LoadConnection) <= 64, "1M connections must stay cheap in user space");
 
 }  // namespace httpkit::load
