@@ -169,10 +169,11 @@ void Connection::read_connect_answer() {
       }
       continue;
     }
-    http::HeaderField fields[64];
+    // As many fields as any response may have by default.
+    http::HeaderField fields[http::kDefaultMaxResponseFields];
     http::ResponseHeadView head;
     auto parsed = http::parse_response_head(std::string_view(d.proxy_in).substr(0, end),
-                                            {false, true}, {}, fields, 64, head);
+                                            {false, true}, {}, fields, std::size(fields), head);
     if (parsed.status != http::ParseStatus::complete) {
       dial_failed(ErrorKind::proxy, "malformed CONNECT answer from the proxy: " +
                                         std::string(describe(parsed.error)));

@@ -5,35 +5,7 @@
 namespace httpkit::client_detail {
 namespace {
 
-bool is_token_char(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-// A field value may hold any byte but CR, LF and NUL (RFC 9110 §5.5); those
-// would let a value end the field or the head early.
-bool is_safe_value(std::string_view v) {
-  return v.find_first_of(std::string_view("\r\n\0", 3)) == v.npos;
-}
+using http::text::is_safe_field_value;
 
 void add_field(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
@@ -58,14 +30,6 @@ bool method_has_body(std::string_view method) {
 }
 
 }  // namespace
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (unsigned char c : s) {
-    if (!is_token_char(c)) return false;
-  }
-  return true;
-}
 
 bool is_idempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
@@ -156,7 +120,7 @@ std::optional<std::string> encode_head(const RequestOptions& opts, const Hop& ho
        user_type = false, user_connection = false;
   for (const Header& h : opts.headers) {
     if (!is_token(h.name)) return "invalid header name '" + h.name + "'";
-    if (!is_safe_value(h.value)) return "header '" + h.name + "' contains CR, LF or NUL";
+    if (!is_safe_field_value(h.value)) return "header '" + h.name + "' contains CR, LF or NUL";
     if (is_framing_header(h.name)) continue;
     if (hop.strip_credentials && is_credential_header(h.name)) continue;
     user_host |= iequals(h.name, "host");
@@ -175,7 +139,7 @@ std::optional<std::string> encode_head(const RequestOptions& opts, const Hop& ho
     add_field(out, h.name, h.value);
   }
   if (!user_agent && !opts.user_agent.empty()) {
-    if (!is_safe_value(opts.user_agent)) return "user_agent contains CR, LF or NUL";
+    if (!is_safe_field_value(opts.user_agent)) return "user_agent contains CR, LF or NUL";
     add_field(out, "User-Agent", opts.user_agent);
   }
   if (!user_encoding && opts.auto_decompress) add_field(out, "Accept-Encoding", "gzip, deflate");
@@ -186,7 +150,7 @@ std::optional<std::string> encode_head(const RequestOptions& opts, const Hop& ho
     } else if (url.has_userinfo) {
       add_field(out, "Authorization", "Basic " + base64_encode(url.user + ":" + url.password));
     } else if (!opts.bearer_token.empty()) {
-      if (!is_safe_value(opts.bearer_token)) return "bearer_token contains CR, LF or NUL";
+      if (!is_safe_field_value(opts.bearer_token)) return "bearer_token contains CR, LF or NUL";
       add_field(out, "Authorization", "Bearer " + opts.bearer_token);
     }
   }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "client/url.hpp"
+#include "http/text.hpp"
 #include "httpkit/client.hpp"
 
 namespace httpkit::client_detail {
@@ -50,6 +51,6 @@ std::string base64_encode(std::string_view in);
 bool is_idempotent(std::string_view method);
 
 // A token (RFC 9110 §5.6.2): what a method and a field name must be.
-bool is_token(std::string_view s);
+using http::text::is_token;
 
 }  // namespace httpkit::client_detail

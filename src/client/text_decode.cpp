@@ -4,18 +4,13 @@
 
 #include <cerrno>
 
-#include "httpkit/header_view.hpp"
+#include "http/text.hpp"
 
 namespace httpkit::client_detail {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
+using http::text::iequals;
+using http::text::trim_ows;
 
 bool contains_ci(std::string_view hay, std::string_view needle) {
   if (needle.size() > hay.size()) return false;
@@ -30,13 +25,14 @@ bool contains_ci(std::string_view hay, std::string_view needle) {
 std::string charset_of(std::string_view type) {
   std::size_t pos = 0;
   while ((pos = type.find(';', pos)) != std::string_view::npos) {
-    std::string_view param = trim(type.substr(pos + 1));
+    std::string_view param = trim_ows(type.substr(pos + 1));
     std::size_t end = param.find(';');
-    param = trim(param.substr(0, end));
+    param = trim_ows(param.substr(0, end));
     ++pos;
     std::size_t eq = param.find('=');
-    if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "charset")) continue;
-    std::string_view value = trim(param.substr(eq + 1));
+    if (eq == std::string_view::npos || !iequals(trim_ows(param.substr(0, eq)), "charset"))
+      continue;
+    std::string_view value = trim_ows(param.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
     return std::string(value);
@@ -45,7 +41,7 @@ std::string charset_of(std::string_view type) {
 }
 
 bool is_textual(std::string_view type) {
-  std::string_view mime = trim(type.substr(0, type.find(';')));
+  std::string_view mime = trim_ows(type.substr(0, type.find(';')));
   if (mime.size() >= 5 && iequals(mime.substr(0, 5), "text/")) return true;
   return contains_ci(mime, "json") || contains_ci(mime, "xml") || contains_ci(mime, "javascript") ||
          iequals(mime, "application/x-www-form-urlencoded");

@@ -2,20 +2,14 @@
 
 #include <arpa/inet.h>
 
-#include <charconv>
+#include "http/text.hpp"
 
 namespace httpkit::client_detail {
 namespace {
 
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-}
+using http::text::is_alnum;
+using http::text::is_alpha;
+using http::text::to_lower;
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
@@ -57,17 +51,13 @@ std::string encode_target_part(std::string_view s) {
   return out;
 }
 
-int hex(char c) {
-  if (is_digit(c)) return c - '0';
-  c = lower(c);
-  return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
+using http::text::hex_value;
 
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(char(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out.push_back(char(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i]);
@@ -82,7 +72,7 @@ std::string_view scheme_of(std::string_view s) {
   for (std::size_t i = 1; i < s.size(); ++i) {
     char c = s[i];
     if (c == ':') return s.substr(0, i);
-    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') return {};
+    if (!is_alnum(c) && c != '+' && c != '-' && c != '.') return {};
   }
   return {};
 }
@@ -93,7 +83,7 @@ UrlResult fail(std::string why) {
 
 bool valid_reg_name(std::string_view host) {
   for (char c : host) {
-    if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '.' && c != '_') return false;
+    if (!is_alnum(c) && c != '-' && c != '.' && c != '_') return false;
   }
   return !host.empty();
 }
@@ -145,7 +135,7 @@ UrlResult parse_url(std::string_view text) {
   if (scheme.empty()) return fail("no scheme (expected http:// or https://)");
   Url url;
   for (char c : scheme)
-    url.scheme.push_back(lower(c));
+    url.scheme.push_back(to_lower(c));
   if (url.scheme != "http" && url.scheme != "https" && url.scheme != "ws" && url.scheme != "wss")
     return fail("unsupported scheme '" + url.scheme + "'");
   std::string_view rest = text.substr(scheme.size() + 1);
@@ -186,13 +176,13 @@ UrlResult parse_url(std::string_view text) {
       return fail(host.empty() ? "no host" : "invalid host name '" + std::string(host) + "'");
   }
   for (char c : host)
-    url.host.push_back(lower(c));
+    url.host.push_back(to_lower(c));
 
   url.port = url.tls() ? 443 : 80;
   if (!port.empty()) {
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
+    uint64_t value = 0;
+    if (http::text::parse_decimal(port, value) != http::text::Decimal::ok || value == 0 ||
+        value > 65535)
       return fail("invalid port '" + std::string(port) + "'");
     url.port = uint16_t(value);
   }
@@ -232,10 +222,7 @@ std::string remove_dot_segments(std::string_view in) {
 }
 
 UrlResult resolve_reference(const Url& base, std::string_view ref) {
-  while (!ref.empty() && (ref.front() == ' ' || ref.front() == '\t'))
-    ref.remove_prefix(1);
-  while (!ref.empty() && (ref.back() == ' ' || ref.back() == '\t'))
-    ref.remove_suffix(1);
+  ref = http::text::trim_ows(ref);
   if (!scheme_of(ref).empty()) return parse_url(ref);
   if (ref.starts_with("//")) return parse_url(base.scheme + ":" + std::string(ref));
 
@@ -265,7 +252,7 @@ UrlResult resolve_reference(const Url& base, std::string_view ref) {
 
 void append_form_encoded(std::string& out, std::string_view s) {
   for (unsigned char c : s) {
-    if (is_alpha(char(c)) || is_digit(char(c)) || c == '*' || c == '-' || c == '.' || c == '_') {
+    if (is_alnum(char(c)) || c == '*' || c == '-' || c == '.' || c == '_') {
       out.push_back(char(c));
     } else if (c == ' ') {
       out.push_back('+');
