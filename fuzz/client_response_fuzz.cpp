@@ -40,7 +40,7 @@
 namespace {
 
 using namespace httpkit;
-using namespace httpkit::client_detail;
+using namespace httpkit::client;
 using Action = ResponseSink::HeadAction;
 
 constexpr std::size_t kControlBytes = 3;
@@ -204,7 +204,7 @@ class CheckingSink : public ResponseSink {
   bool stopped_ = false;
 };
 
-// Reads `wire` the way client_detail::Connection does: reads of sizes drawn
+// Reads `wire` the way client::UpstreamConnection does: reads of sizes drawn
 // from `seed` (0: one read), what a pause leaves over held in an inbox and
 // fed again before resume(), the EOF last.
 Outcome run(std::string_view wire, const Config& config, uint8_t seed) {

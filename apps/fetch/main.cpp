@@ -62,8 +62,8 @@ std::string read_file_or_die(const std::string& path) {
   return std::move(s).str();
 }
 
-milliseconds seconds(double s) {
-  return milliseconds(int64_t(s * 1000.0));
+std::chrono::milliseconds seconds(double s) {
+  return std::chrono::milliseconds(int64_t(s * 1000.0));
 }
 
 RequestOptions build(const Flags& f, const std::string& url) {
@@ -253,12 +253,7 @@ int fetch_one(Client& client, const Flags& f, const std::string& url, FILE* out)
                                       std::to_string(f.max_filesize) + " bytes); stopped after " +
                                       std::to_string(written) + " bytes");
   }
-  if (r.error) {
-    std::string kind(to_string(r.error.kind));
-    if (r.error.timeout != TimeoutKind::none)
-      kind += " (" + std::string(to_string(r.error.timeout)) + ")";
-    die(fetch_app::exit_code_for(r.error), kind + ": " + r.error.message);
-  }
+  if (r.error) die(fetch_app::exit_code_for(r.error), to_string(r.error));
   if (f.fail_on_http_error && r.status >= 400)
     die(22, "the server answered " + std::to_string(r.status));  // CURLE_HTTP_RETURNED_ERROR
   return 0;

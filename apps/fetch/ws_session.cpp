@@ -28,14 +28,15 @@ int run_websocket_session(Client& client, const std::string& url, const RequestO
     std::fflush(stdout);
   };
   handlers.on_error = [&](const ClientError& e) {
-    std::fprintf(stderr, "httpkit-fetch: %s: %s\n", std::string(to_string(e.kind)).c_str(),
-                 e.message.c_str());
+    std::fprintf(stderr, "httpkit-fetch: %s\n", to_string(e).c_str());
     status = exit_code_for(e);
   };
-  handlers.on_close = [&](WebSocket&, uint16_t code, std::string_view reason) {
-    if (status == 0 && code != 1000 && code != 1005) {
-      std::fprintf(stderr, "httpkit-fetch: websocket closed: %u %.*s\n", unsigned(code),
-                   int(reason.size()), reason.data());
+  handlers.on_close = [&](WebSocket& ws, CloseStatus why, std::string_view reason) {
+    if (status == 0 && why != CloseStatus::normal && why != CloseStatus::no_status) {
+      const std::string_view name = to_string(why);
+      std::fprintf(stderr, "httpkit-fetch: websocket closed: %u (%.*s) %.*s\n",
+                   unsigned(ws.close_code()), int(name.size()), name.data(), int(reason.size()),
+                   reason.data());
       status = 56;
     }
     done = true;
@@ -46,7 +47,7 @@ int run_websocket_session(Client& client, const std::string& url, const RequestO
   std::string pending;
   bool stdin_open = true;
   while (!done) {
-    if (!stdin_open || !ws->is_open()) {
+    if (!stdin_open || !ws->open()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }

@@ -10,8 +10,8 @@
 //   client.request({.method = "POST", .url = u, .form_params = {{"a", "1"}}},
 //                  [](httpkit::ClientResponse r) { ... });   // on the client's loop
 //
-// One Client owns one event loop (its own thread, or a loop you drive), a
-// keep-alive pool per host, a DNS resolver pool and the TLS contexts.
+// One Client owns one event loop on a thread of its own, a keep-alive pool
+// per host, a DNS resolver pool and the TLS contexts.
 // Callbacks run on that loop: they must not block. Every method of Client
 // and RequestHandle is thread-safe.
 #pragma once
@@ -30,24 +30,21 @@
 #include <vector>
 
 #include "httpkit/header_view.hpp"
+#include "httpkit/logger.hpp"
 #include "httpkit/params.hpp"
 #include "httpkit/response.hpp"
 
 namespace httpkit {
 
-namespace io {
-class EventLoop;
-}
-namespace client_detail {
+namespace client {
 class ClientCore;
+struct ClientAccess;
 struct Exchange;
-}  // namespace client_detail
+}  // namespace client
 
 class WebSocket;
 struct WebSocketOptions;
 struct WebSocketHandlers;
-
-using std::chrono::milliseconds;
 
 // ------------------------------------------------------------------ options
 
@@ -120,14 +117,15 @@ struct RequestOptions {
   // Timeouts (http-kit's defaults). connect_timeout bounds getting a
   // connection: waiting for a pool slot, DNS, TCP, proxy CONNECT and TLS.
   // idle_timeout bounds every wait for the peer once the request goes out.
-  milliseconds connect_timeout{60'000};
-  milliseconds idle_timeout{60'000};
-  std::optional<milliseconds> timeout{};  // when set, overrides both of the above
-  milliseconds total_timeout{0};  // deadline for the whole request, redirects included; 0 = none
+  std::chrono::milliseconds connect_timeout{60'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::optional<std::chrono::milliseconds> timeout{};  // when set, overrides both of the above
+  std::chrono::milliseconds total_timeout{
+      0};  // deadline for the whole request, redirects included; 0 = none
 
   // Keep-alive: how long the connection may idle in the pool after this
   // response. Zero or negative disables it (the request says Connection: close).
-  milliseconds keepalive{120'000};
+  std::chrono::milliseconds keepalive{120'000};
 
   bool follow_redirects = true;
   int max_redirects = 10;
@@ -142,8 +140,12 @@ struct RequestOptions {
   std::string proxy_url{};
   TlsOptions tls{};
 
-  milliseconds effective_connect_timeout() const { return timeout.value_or(connect_timeout); }
-  milliseconds effective_idle_timeout() const { return timeout.value_or(idle_timeout); }
+  std::chrono::milliseconds effective_connect_timeout() const {
+    return timeout.value_or(connect_timeout);
+  }
+  std::chrono::milliseconds effective_idle_timeout() const {
+    return timeout.value_or(idle_timeout);
+  }
 };
 
 // ------------------------------------------------------------------- result
@@ -184,6 +186,9 @@ struct ClientError {
 
   explicit operator bool() const { return kind != ErrorKind::none; }
 };
+
+// "kind (timeout): message", the line a program prints for a failed request.
+std::string to_string(const ClientError& error);
 
 // Offsets from the start of the request (as curl's -w times), for the
 // connection that carried the final response. A reused connection shows
@@ -264,11 +269,10 @@ class RequestHandle {
 
  private:
   friend class Client;
-  RequestHandle(std::weak_ptr<client_detail::ClientCore> core,
-                std::weak_ptr<client_detail::Exchange> exchange)
+  RequestHandle(std::weak_ptr<client::ClientCore> core, std::weak_ptr<client::Exchange> exchange)
       : core_(std::move(core)), exchange_(std::move(exchange)) {}
-  std::weak_ptr<client_detail::ClientCore> core_{};
-  std::weak_ptr<client_detail::Exchange> exchange_{};
+  std::weak_ptr<client::ClientCore> core_{};
+  std::weak_ptr<client::Exchange> exchange_{};
 };
 
 // ------------------------------------------------------------------- client
@@ -277,11 +281,14 @@ struct ClientConfig {
   std::size_t max_connections = 64;  // per pool key (scheme, host, port, proxy, TLS settings)
   std::size_t max_pending = 65536;   // requests waiting for a connection, per pool key
   int resolver_threads = 2;          // getaddrinfo runs there, never on the loop
-  milliseconds dns_cache_ttl{10'000};
+  std::chrono::milliseconds dns_cache_ttl{10'000};
   // Fixed answers, like curl --resolve: {"example.com", "127.0.0.1"}.
   std::vector<std::pair<std::string, std::string>> resolve{};
   std::size_t max_response_head = 64u << 10;
   std::size_t max_response_headers = 128;
+  // Where the client reports what it cannot return to a caller (a callback
+  // that threw). Null: log_to_stderr.
+  Logger logger{};
 };
 
 struct ClientStats {
@@ -297,9 +304,6 @@ class Client {
  public:
   // Starts a loop thread of its own.
   explicit Client(ClientConfig config = {});
-  // Runs on `loop`, which the caller drives (e.g. a server's loop). Destroy
-  // the Client on that loop's thread.
-  Client(io::EventLoop& loop, ClientConfig config = {});
   // Cancels what is in flight (callbacks get ErrorKind::cancelled), closes
   // the connections and joins the loop thread. Not from a callback.
   ~Client();
@@ -331,18 +335,18 @@ class Client {
   std::shared_ptr<WebSocket> websocket(WebSocketOptions options, WebSocketHandlers handlers);
 
   ClientStats stats() const;
-  client_detail::ClientCore& core() {
-    return *core_;
-  }
 
  private:
+  friend struct client::ClientAccess;  // the library's own way in (a client on a given loop)
+  explicit Client(std::shared_ptr<client::ClientCore> core) : core_(std::move(core)) {}
+
   static RequestOptions with(const char* method, std::string url, RequestOptions opts) {
     opts.method = method;
     opts.url = std::move(url);
     return opts;
   }
 
-  std::shared_ptr<client_detail::ClientCore> core_{};
+  std::shared_ptr<client::ClientCore> core_{};
 };
 
 // A process-wide Client, created on first use (http-kit's default client).

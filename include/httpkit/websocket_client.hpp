@@ -1,11 +1,11 @@
-// The WebSocket client: the same Channel-like surface as the server side
-// (send, close, on_receive, on_close, ping), over the client's connections
+// The WebSocket client: the same names as the server's Channel (send,
+// ping, close, open(), on_receive, on_close with a CloseStatus), over the client's connections
 // (TLS, proxy CONNECT tunnel, DNS, timeouts all as for HTTP requests).
 //
 //   auto ws = client.websocket({.url = "wss://example.com/chat"},
 //       {.on_open = [](httpkit::WebSocket& ws) { ws.send("hello"); },
 //        .on_receive = [](httpkit::WebSocket&, std::string_view m, bool) { ... },
-//        .on_close = [](httpkit::WebSocket&, uint16_t code, std::string_view) { ... }});
+//        .on_close = [](httpkit::WebSocket&, httpkit::CloseStatus, std::string_view) { ... }});
 //
 // Frames are masked with fresh keys from OpenSSL's CSPRNG (RFC 6455 §5.3);
 // permessage-deflate is offered unless turned off. Handlers run on the
@@ -21,10 +21,11 @@
 #include <vector>
 
 #include "httpkit/client.hpp"
+#include "httpkit/close_status.hpp"
 
 namespace httpkit {
 
-namespace client_detail {
+namespace client {
 class WsSession;
 }
 
@@ -35,10 +36,12 @@ struct WebSocketHandlers {
   std::function<void(WebSocket&, std::string_view message, bool binary)> on_receive{};
   // After the automatic pong.
   std::function<void(WebSocket&, std::string_view payload)> on_ping{};
-  // Once, last: the peer's close code (1005 if none), 1006 when the
-  // connection ended without a close frame, or the code we failed it with.
-  std::function<void(WebSocket&, uint16_t code, std::string_view reason)> on_close{};
-  // The connection or the handshake failed; on_close follows with 1006.
+  // Once, last: the status of the peer's close code (no_status if none),
+  // abnormal when the connection ended without a close frame, or the status
+  // of the code we failed it with. WebSocket::close_code() has the number
+  // (e.g. an application's 4000-4999 code, which is CloseStatus::unknown).
+  std::function<void(WebSocket&, CloseStatus status, std::string_view reason)> on_close{};
+  // The connection or the handshake failed; on_close follows with abnormal.
   std::function<void(const ClientError& error)> on_error{};
 };
 
@@ -49,8 +52,8 @@ struct WebSocketOptions {
   bool permessage_deflate = true;
   std::size_t max_message = 4u << 20;       // a bigger message closes with 1009
   std::size_t max_send_buffer = 16u << 20;  // send() returns false past this many unsent bytes
-  milliseconds connect_timeout{60'000};     // connection and handshake
-  milliseconds close_timeout{5'000};        // wait for the peer's close frame
+  std::chrono::milliseconds connect_timeout{60'000};  // connection and handshake
+  std::chrono::milliseconds close_timeout{5'000};     // wait for the peer's close frame
   std::string proxy_url{};
   TlsOptions tls{};
 };
@@ -62,15 +65,18 @@ class WebSocket {
   // buffer is full.
   bool send(std::string data, bool binary = false);
   bool ping(std::string payload = {});
-  // Starts the closing handshake (idempotent).
-  void close(uint16_t code = 1000, std::string reason = {});
-  bool is_open() const;
+  // Starts the closing handshake with `code`. Idempotent: false when the
+  // socket is already closing or closed.
+  bool close(uint16_t code = 1000, std::string_view reason = {});
+  bool open() const;
+  // The close code on_close reported (0 before the close).
+  uint16_t close_code() const;
   // What the handshake agreed.
   std::string subprotocol() const;
   bool deflate() const;
 
  private:
-  friend class client_detail::WsSession;
+  friend class client::WsSession;
   friend class Client;
   struct State;
   std::shared_ptr<State> state_;

@@ -7,16 +7,13 @@
 
 namespace httpkit {
 
-using client_detail::ClientCore;
-using client_detail::Exchange;
+using client::ClientCore;
+using client::Exchange;
 
 Client::Client(ClientConfig config)
     : core_(std::make_shared<ClientCore>(std::move(config), nullptr)) {
   core_->start();
 }
-
-Client::Client(io::EventLoop& loop, ClientConfig config)
-    : core_(std::make_shared<ClientCore>(std::move(config), &loop)) {}
 
 Client::~Client() {
   core_->shutdown();

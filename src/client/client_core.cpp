@@ -2,14 +2,13 @@
 
 #include <future>
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 ClientCore::ClientCore(ClientConfig config, io::EventLoop* external_loop)
     : config_(std::move(config)),
       owned_loop_(external_loop ? nullptr : std::make_unique<io::EventLoop>()),
       loop_(external_loop ? external_loop : owned_loop_.get()),
-      loop_thread_(std::this_thread::get_id()),
-      read_buffer_(new char[kReadBufferSize]) {
+      loop_thread_(std::this_thread::get_id()) {
   if (config_.max_connections == 0) config_.max_connections = 1;
   header_storage_.resize(std::max<std::size_t>(config_.max_response_headers, 1));
   kind_ = loop_->register_kind(&ClientCore::on_io, this);
@@ -47,11 +46,11 @@ void ClientCore::shutdown() {
     for (auto& ex : live) {
       if (ex->phase != ExchangePhase::done) fail(*ex, ErrorKind::cancelled, "the client shut down");
     }
-    std::vector<Connection*> open;
+    std::vector<UpstreamConnection*> open;
     for (auto& [id, c] : connections_)
       open.push_back(c.get());
-    for (Connection* c : open) {
-      if (c->state != ConnState::closed) close_connection(*c);
+    for (UpstreamConnection* c : open) {
+      if (c->state != UpstreamState::closed) close_connection(*c);
     }
     pools_.clear();
   };
@@ -140,7 +139,7 @@ ClientStats ClientCore::stats() const {
 
 // ------------------------------------------------------------ descriptors
 
-bool ClientCore::register_fd(Connection& c) {
+bool ClientCore::register_fd(UpstreamConnection& c) {
   const int fd = c.fd();
   if (std::size_t(fd) >= by_fd_.size()) by_fd_.resize(std::size_t(fd) + 1024, nullptr);
   by_fd_[std::size_t(fd)] = &c;
@@ -153,16 +152,25 @@ void ClientCore::unregister_fd(int fd) {
   by_fd_[std::size_t(fd)] = nullptr;
 }
 
-Connection* ClientCore::connection_by_id(uint64_t id) {
+UpstreamConnection* ClientCore::connection_by_id(uint64_t id) {
   auto it = connections_.find(id);
   return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void ClientCore::log(LogLevel level, std::string_view message) const {
+  const std::string line = "client: " + std::string(message);
+  if (config_.logger) {
+    config_.logger(level, line);
+  } else {
+    log_to_stderr(level, line);
+  }
 }
 
 void ClientCore::on_io(void* self_ptr, int fd, uint32_t events) {
   auto* self = static_cast<ClientCore*>(self_ptr);
   self->bury();
   if (std::size_t(fd) >= self->by_fd_.size()) return;
-  if (Connection* c = self->by_fd_[std::size_t(fd)]) c->on_event(events);
+  if (UpstreamConnection* c = self->by_fd_[std::size_t(fd)]) c->on_event(events);
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

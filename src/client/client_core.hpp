@@ -8,7 +8,6 @@
 #pragma once
 
 #include <atomic>
-#include <cstdio>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -17,21 +16,19 @@
 #include <unordered_map>
 #include <vector>
 
-#include "client/connection.hpp"
 #include "client/exchange.hpp"
 #include "client/host_pool.hpp"
 #include "client/resolver.hpp"
 #include "client/tls_context.hpp"
+#include "client/upstream_connection.hpp"
 #include "httpkit/client.hpp"
 #include "io/event_loop.hpp"
 #include "ws/deflate.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
  public:
-  static constexpr std::size_t kReadBufferSize = 64 * 1024;
-
   ClientCore(ClientConfig config, io::EventLoop* external_loop);
   ~ClientCore();
 
@@ -55,17 +52,17 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   Resolver& resolver() { return *resolver_; }
   TlsContexts& tls_contexts() { return tls_; }
   const ClientConfig& config() const { return config_; }
-  char* read_buffer() { return read_buffer_.get(); }
-  bool register_fd(Connection& c);
+  bool register_fd(UpstreamConnection& c);
   void unregister_fd(int fd);
-  Connection* connection_by_id(uint64_t id);
+  UpstreamConnection* connection_by_id(uint64_t id);
 
-  void on_dialed(Connection& c);
+  void on_dialed(UpstreamConnection& c);
   // The reader finished (or, with `stopped`, the sink ended it early).
-  void on_response_done(Connection& c, bool stopped);
-  void on_connection_failed(Connection& c, ErrorKind kind, std::string message, int sys_errno);
-  void on_idle_closed(Connection& c);
-  void close(Connection& c) { close_connection(c); }
+  void on_response_done(UpstreamConnection& c, bool stopped);
+  void on_connection_failed(UpstreamConnection& c, ErrorKind kind, std::string message,
+                            int sys_errno);
+  void on_idle_closed(UpstreamConnection& c);
+  void close(UpstreamConnection& c) { close_connection(c); }
   // Request or response bytes moved: the idle timeout starts again.
   void on_progress(Exchange& ex);
   void count_connection() { connections_opened_.fetch_add(1, std::memory_order_relaxed); }
@@ -77,9 +74,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // ---- loop thread: for exchanges
   void fail(Exchange& ex, ErrorKind kind, std::string message,
             TimeoutKind timeout = TimeoutKind::none, int sys_errno = 0);
-  // Runs a user callback, keeping its exceptions out of the loop.
+  // Runs a user callback, keeping its exceptions out of the loop (they
+  // go to the configured logger).
   template <typename F>
   bool guarded(F&& f, const char* what);
+  void log(LogLevel level, std::string_view message) const;
 
   static void on_idle_expired(io::TimerNode* node);
   static void on_phase_timeout(io::TimerNode* node);
@@ -92,24 +91,24 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void bury();
   void post_to_loop(std::function<void(ClientCore&)> task);
 
-  // Exchanges (exchange_flow.cpp).
+  // Exchanges (client_core_flow.cpp).
   void begin(std::shared_ptr<Exchange> ex);
   void start_hop(Exchange& ex);
-  void send_on(Connection& c, Exchange& ex);
+  void send_on(UpstreamConnection& c, Exchange& ex);
   void finish_hop(Exchange& ex);
   void complete(Exchange& ex);
-  void arm_phase(Exchange& ex, ExchangePhase phase, milliseconds timeout);
+  void arm_phase(Exchange& ex, ExchangePhase phase, std::chrono::milliseconds timeout);
 
   // Pools (pool.cpp).
   HostPool& pool_for(const Route& route);
   void acquire(HostPool& pool, Exchange& ex);
-  void release(Connection& c);
-  void close_connection(Connection& c);
+  void release(UpstreamConnection& c);
+  void close_connection(UpstreamConnection& c);
   void slot_freed(HostPool& pool);
-  Connection& open_connection(HostPool& pool, Exchange& ex);
+  UpstreamConnection& open_connection(HostPool& pool, Exchange& ex);
   void detach(Exchange& ex);
   // ws_session.cpp: a WebSocket handshake's answer is in.
-  void finish_upgrade(Connection& c, Exchange& ex, bool stopped);
+  void finish_upgrade(UpstreamConnection& c, Exchange& ex, bool stopped);
   void sweep_pools();
 
   ClientConfig config_;
@@ -120,17 +119,16 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   uint8_t kind_ = 0;
   std::atomic<bool> shut_down_{false};
   int submitting_ = 0;  // > 0 while request() runs on the loop: callbacks are deferred
-  std::unique_ptr<char[]> read_buffer_;
   std::vector<http::HeaderField> header_storage_;  // response heads are parsed into it
   std::unique_ptr<Resolver> resolver_;
   TlsContexts tls_;
   ws::SharedDeflateContext deflate_contexts_;  // permessage-deflate without context takeover
 
   Exchange* live_ = nullptr;  // requests not yet answered (intrusive list)
-  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  std::unordered_map<uint64_t, std::unique_ptr<UpstreamConnection>> connections_;
   std::unordered_map<std::string, std::unique_ptr<HostPool>> pools_;
-  std::vector<Connection*> by_fd_;
-  std::vector<std::unique_ptr<Connection>> dead_connections_;
+  std::vector<UpstreamConnection*> by_fd_;
+  std::vector<std::unique_ptr<UpstreamConnection>> dead_connections_;
   std::vector<std::shared_ptr<Exchange>> dead_exchanges_;
   std::vector<std::string> maybe_empty_pools_;
   // The last route computed, and what it was computed from.
@@ -152,11 +150,22 @@ bool ClientCore::guarded(F&& f, const char* what) {
     f();
     return true;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "httpkit client: %s threw: %s\n", what, e.what());
+    log(LogLevel::error, std::string(what) + " threw: " + e.what());
   } catch (...) {
-    std::fprintf(stderr, "httpkit client: %s threw\n", what);
+    log(LogLevel::error, std::string(what) + " threw");
   }
   return false;
 }
 
-}  // namespace httpkit::client_detail
+// The library's own way into a Client, outside the public API: a client
+// on a loop that the caller drives (tests, or a server's loop).
+struct ClientAccess {
+  // Destroy the Client on that loop's thread.
+  static std::unique_ptr<Client> on_loop(io::EventLoop& loop, ClientConfig config = {}) {
+    return std::unique_ptr<Client>(
+        new Client(std::make_shared<ClientCore>(std::move(config), &loop)));
+  }
+  static ClientCore& core(Client& c) { return *c.core_; }
+};
+
+}  // namespace httpkit::client

@@ -2,7 +2,7 @@
 
 #include "httpkit/header_view.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 Coding coding_of(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
@@ -98,4 +98,4 @@ Decompressor::Status Decompressor::run(const char*& data, std::size_t& size, con
   return Status::ok;
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

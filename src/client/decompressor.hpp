@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 enum class Coding : uint8_t { identity, gzip, deflate, unsupported };
 
@@ -64,4 +64,4 @@ class Decompressor {
   std::string error_;
 };
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

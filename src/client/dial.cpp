@@ -8,19 +8,19 @@
 #include <cstring>
 
 #include "client/client_core.hpp"
-#include "client/connection.hpp"
+#include "client/upstream_connection.hpp"
 #include "http/response_parser.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 constexpr std::size_t kMaxProxyAnswer = 16 * 1024;
 
 }  // namespace
 
-void Connection::dial() {
+void UpstreamConnection::dial() {
   dial_ = std::make_unique<Dial>();
-  state = ConnState::resolving;
+  state = UpstreamState::resolving;
   const std::string& host = pool.route.dial_host;
   Resolution resolution;
   if (core.resolver().lookup_now(host, resolution)) {
@@ -30,18 +30,18 @@ void Connection::dial() {
   ClientCore* owner = &core;
   const uint64_t my_id = id;
   dial_->ticket = core.resolver().lookup_async(host, [owner, my_id](const Resolution& r) {
-    Connection* c = owner->connection_by_id(my_id);
-    if (!c || c->state != ConnState::resolving) return;
+    UpstreamConnection* c = owner->connection_by_id(my_id);
+    if (!c || c->state != UpstreamState::resolving) return;
     c->dial_->ticket = 0;
     c->on_resolved(r);
   });
 }
 
-void Connection::dial_failed(ErrorKind kind, std::string message, int sys_errno) {
+void UpstreamConnection::dial_failed(ErrorKind kind, std::string message, int sys_errno) {
   core.on_connection_failed(*this, kind, std::move(message), sys_errno);
 }
 
-void Connection::on_resolved(const Resolution& r) {
+void UpstreamConnection::on_resolved(const Resolution& r) {
   if (exchange) exchange->result.timing.dns = exchange->elapsed();
   if (!r.error.empty()) {
     dial_failed(ErrorKind::dns, r.error);
@@ -51,7 +51,7 @@ void Connection::on_resolved(const Resolution& r) {
   connect_next();
 }
 
-void Connection::connect_next() {
+void UpstreamConnection::connect_next() {
   const uint16_t port = pool.route.dial_port;
   while (dial_->next < dial_->addresses.size()) {
     Address a = dial_->addresses[dial_->next++].with_port(port);
@@ -61,15 +61,15 @@ void Connection::connect_next() {
       dial_->last_error = std::string("socket: ") + std::strerror(errno);
       continue;
     }
-    transport_.attach(fd);
+    stream_ = io::Stream(core.loop(), fd);
     int rc = connect(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.length);
     if (rc == 0 || errno == EINPROGRESS) {
-      state = ConnState::connecting;
+      state = UpstreamState::connecting;
       if (!core.register_fd(*this)) {
         dial_->last_errno = errno;
         dial_->last_error = std::string("watching the socket: ") + std::strerror(errno);
         core.unregister_fd(fd);
-        transport_.close();
+        close_stream();
         continue;
       }
       if (rc == 0) on_connected();
@@ -77,7 +77,7 @@ void Connection::connect_next() {
     }
     dial_->last_errno = errno;
     dial_->last_error = std::string(std::strerror(errno)) + " (" + a.text() + ")";
-    transport_.close();
+    close_stream();
   }
   dial_failed(ErrorKind::connect,
               "cannot connect to " + pool.route.dial_host + ":" + std::to_string(port) + ": " +
@@ -85,7 +85,7 @@ void Connection::connect_next() {
               dial_->last_errno);
 }
 
-void Connection::on_connect_ready() {
+void UpstreamConnection::on_connect_ready() {
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(fd(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
@@ -94,7 +94,7 @@ void Connection::on_connect_ready() {
     dial_->last_errno = err;
     dial_->last_error = std::string(std::strerror(err)) + " (" + a.text() + ")";
     core.unregister_fd(fd());
-    transport_.close();
+    close_stream();
     connect_next();
     return;
   }
@@ -104,7 +104,7 @@ void Connection::on_connect_ready() {
   on_connected();
 }
 
-void Connection::on_connected() {
+void UpstreamConnection::on_connected() {
   int one = 1;
   setsockopt(fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   core.count_connection();
@@ -116,7 +116,7 @@ void Connection::on_connected() {
     if (!route.proxy_authorization.empty())
       out += "Proxy-Authorization: " + route.proxy_authorization + "\r\n";
     out += "\r\n";
-    state = ConnState::tunnelling;
+    state = UpstreamState::tunnelling;
     write_connect();
     return;
   }
@@ -128,46 +128,48 @@ void Connection::on_connected() {
   established();
 }
 
-void Connection::write_connect() {
+void UpstreamConnection::write_connect() {
   Dial& d = *dial_;
   while (d.proxy_out_offset < d.proxy_out.size()) {
-    iovec iov{d.proxy_out.data() + d.proxy_out_offset, d.proxy_out.size() - d.proxy_out_offset};
-    Transport::Outcome out = transport_.writev(&iov, 1);
+    const io::IoResult out = stream_.send(std::string_view(d.proxy_out).substr(d.proxy_out_offset));
     d.proxy_out_offset += out.bytes;
-    if (out.io == Transport::Io::again) return;
-    if (out.io != Transport::Io::ok) {
-      dial_failed(ErrorKind::connect, "sending CONNECT to the proxy failed: " + out.message,
-                  out.sys_errno);
+    if (out.status == io::IoStatus::again) return;
+    if (!out.done()) {
+      dial_failed(ErrorKind::connect,
+                  "sending CONNECT to the proxy failed: " + failure_text(out, "write"), out.error);
       return;
     }
   }
 }
 
-void Connection::read_connect_answer() {
+void UpstreamConnection::read_connect_answer() {
   Dial& d = *dial_;
-  char* buf = core.read_buffer();
+  bool answered = false;  // the answer was acted on (the dial went on or failed)
+  const io::IoResult out = stream_.receive_all(peer_closed, [&](std::span<char> bytes) {
+    d.proxy_in.append(bytes.data(), bytes.size());
+    answered = on_connect_answer();
+    return !answered;
+  });
+  if (answered || out.status == io::IoStatus::again) return;
+  if (out.status == io::IoStatus::closed) {
+    dial_failed(ErrorKind::proxy, "the proxy closed the connection instead of answering CONNECT " +
+                                      pool.route.tunnel_authority);
+    return;
+  }
+  dial_failed(ErrorKind::reset,
+              "reading the proxy's CONNECT answer failed: " + failure_text(out, "read"), out.error);
+}
+
+// The proxy's answer so far is in `proxy_in`: false while its head is
+// incomplete, true once the dial went on (tunnel up) or failed.
+bool UpstreamConnection::on_connect_answer() {
+  Dial& d = *dial_;
   for (;;) {
-    Transport::Outcome out = transport_.read(buf, ClientCore::kReadBufferSize);
-    if (out.io == Transport::Io::again) return;
-    if (out.io == Transport::Io::eof) {
-      dial_failed(ErrorKind::proxy,
-                  "the proxy closed the connection instead of answering CONNECT " +
-                      pool.route.tunnel_authority);
-      return;
-    }
-    if (out.io != Transport::Io::ok) {
-      dial_failed(ErrorKind::reset, "reading the proxy's CONNECT answer failed: " + out.message,
-                  out.sys_errno);
-      return;
-    }
-    d.proxy_in.append(buf, out.bytes);
     const std::size_t end = http::find_head_end(d.proxy_in);
     if (!end) {
-      if (d.proxy_in.size() > kMaxProxyAnswer) {
-        dial_failed(ErrorKind::proxy, "the proxy's CONNECT answer is too large");
-        return;
-      }
-      continue;
+      if (d.proxy_in.size() <= kMaxProxyAnswer) return false;
+      dial_failed(ErrorKind::proxy, "the proxy's CONNECT answer is too large");
+      return true;
     }
     // As many fields as any response may have by default.
     http::HeaderField fields[http::kDefaultMaxResponseFields];
@@ -177,7 +179,7 @@ void Connection::read_connect_answer() {
     if (parsed.status != http::ParseStatus::complete) {
       dial_failed(ErrorKind::proxy, "malformed CONNECT answer from the proxy: " +
                                         std::string(describe(parsed.error)));
-      return;
+      return true;
     }
     if (head.interim) {
       d.proxy_in.erase(0, head.head_length);
@@ -187,11 +189,11 @@ void Connection::read_connect_answer() {
       dial_failed(ErrorKind::proxy, "the proxy refused CONNECT " + pool.route.tunnel_authority +
                                         ": " + std::to_string(head.status) + " " +
                                         std::string(head.reason));
-      return;
+      return true;
     }
     if (end < d.proxy_in.size()) {
       dial_failed(ErrorKind::proxy, "the proxy sent bytes before the tunnel was used");
-      return;
+      return true;
     }
     if (exchange) exchange->result.timing.connect = exchange->elapsed();
     if (pool.route.tls) {
@@ -199,38 +201,40 @@ void Connection::read_connect_answer() {
     } else {
       established();
     }
-    return;
+    return true;
   }
 }
 
-void Connection::start_tls() {
+void UpstreamConnection::start_tls() {
   std::string error;
   SSL_CTX* ctx = core.tls_contexts().get(pool.route.tls_options, error);
-  if (!ctx ||
-      !transport_.start_tls(ctx, pool.route.tls_host, !pool.route.tls_options.insecure, error)) {
+  auto layer = std::make_unique<TlsLayer>(stream_);
+  if (!ctx || !layer->start(ctx, pool.route.tls_host, !pool.route.tls_options.insecure, error)) {
     dial_failed(ErrorKind::tls, error);
     return;
   }
-  state = ConnState::handshaking;
+  tls_ = std::move(layer);
+  stream_.set_layer(tls_.get());
+  state = UpstreamState::handshaking;
   continue_handshake();
 }
 
-void Connection::continue_handshake() {
-  Transport::Outcome out = transport_.handshake();
-  if (out.io == Transport::Io::again) return;
-  if (out.io != Transport::Io::ok) {
+void UpstreamConnection::continue_handshake() {
+  const io::IoResult out = tls_->handshake();
+  if (out.status == io::IoStatus::again) return;
+  if (!out.done()) {
     dial_failed(ErrorKind::tls,
-                "TLS handshake with " + pool.route.describe() + " failed: " + out.message,
-                out.sys_errno);
+                "TLS handshake with " + pool.route.describe() + " failed: " + tls_->failure(),
+                out.error);
     return;
   }
   if (exchange) exchange->result.timing.tls = exchange->elapsed();
   established();
 }
 
-void Connection::established() {
+void UpstreamConnection::established() {
   dial_.reset();
   core.on_dialed(*this);
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

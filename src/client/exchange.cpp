@@ -2,7 +2,7 @@
 
 #include "client/client_core.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 // A redirect body bigger than this is not worth draining: the connection is
@@ -116,4 +116,4 @@ ResponseSink::Verdict Exchange::on_body(std::string_view piece) {
   return paused ? Verdict::pause : Verdict::go;
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

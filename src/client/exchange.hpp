@@ -16,10 +16,10 @@
 #include "httpkit/client.hpp"
 #include "io/timer_wheel.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 class ClientCore;
-class Connection;
+class UpstreamConnection;
 class WsSession;
 struct HostPool;
 struct Exchange;
@@ -77,7 +77,7 @@ struct Exchange final : ResponseSink {
   Route route;
 
   HostPool* pool = nullptr;
-  Connection* conn = nullptr;
+  UpstreamConnection* conn = nullptr;
   ExchangePhase phase = ExchangePhase::created;
   ResponseReader reader;
   ClientResponse result;
@@ -99,4 +99,4 @@ struct Exchange final : ResponseSink {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -6,7 +6,7 @@
 #include <random>
 #include <sstream>
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 // Quoted names in Content-Disposition: '"', CR and LF percent-encoded, as
@@ -80,4 +80,4 @@ std::optional<std::string> encode_multipart(const std::vector<MultipartPart>& pa
   return std::nullopt;
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -7,7 +7,7 @@
 
 #include "httpkit/client.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 // Appends the whole body to `out` and returns nullopt, or returns why it
 // could not (a file part that cannot be read). `boundary` must not occur in
@@ -17,4 +17,4 @@ std::optional<std::string> encode_multipart(const std::vector<MultipartPart>& pa
 
 std::string random_boundary();
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -2,9 +2,9 @@
 // its request is over.
 #include "client/client_core.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
-void HostPool::push_idle(Connection& c) {
+void HostPool::push_idle(UpstreamConnection& c) {
   c.idle_prev = nullptr;
   c.idle_next = idle_head;
   if (idle_head) idle_head->idle_prev = &c;
@@ -13,7 +13,7 @@ void HostPool::push_idle(Connection& c) {
   ++idle_count;
 }
 
-void HostPool::remove_idle(Connection& c) {
+void HostPool::remove_idle(UpstreamConnection& c) {
   if (c.idle_prev)
     c.idle_prev->idle_next = c.idle_next;
   else
@@ -26,8 +26,8 @@ void HostPool::remove_idle(Connection& c) {
   --idle_count;
 }
 
-Connection* HostPool::pop_idle_newest() {
-  Connection* c = idle_head;
+UpstreamConnection* HostPool::pop_idle_newest() {
+  UpstreamConnection* c = idle_head;
   if (c) remove_idle(*c);
   return c;
 }
@@ -41,10 +41,10 @@ HostPool& ClientCore::pool_for(const Route& route) {
 void ClientCore::acquire(HostPool& pool, Exchange& ex) {
   ex.pool = &pool;
   if (!ex.fresh_connection) {
-    if (Connection* c = pool.pop_idle_newest()) {
+    if (UpstreamConnection* c = pool.pop_idle_newest()) {
       idle_connections_.fetch_sub(1, std::memory_order_relaxed);
       loop_->timers().cancel(c->idle_timer);
-      c->state = ConnState::busy;
+      c->state = UpstreamState::busy;
       requests_reused_.fetch_add(1, std::memory_order_relaxed);
       send_on(*c, ex);
       return;
@@ -55,7 +55,7 @@ void ClientCore::acquire(HostPool& pool, Exchange& ex) {
     close_connection(*pool.oldest_idle());
   }
   if (pool.open < config_.max_connections) {
-    Connection& c = open_connection(pool, ex);
+    UpstreamConnection& c = open_connection(pool, ex);
     c.dial();
     return;
   }
@@ -68,10 +68,10 @@ void ClientCore::acquire(HostPool& pool, Exchange& ex) {
   arm_phase(ex, ExchangePhase::queued, ex.opts.effective_connect_timeout());
 }
 
-Connection& ClientCore::open_connection(HostPool& pool, Exchange& ex) {
+UpstreamConnection& ClientCore::open_connection(HostPool& pool, Exchange& ex) {
   const uint64_t id = next_connection_id_++;
-  auto owned = std::make_unique<Connection>(*this, pool, id);
-  Connection& c = *owned;
+  auto owned = std::make_unique<UpstreamConnection>(*this, pool, id);
+  UpstreamConnection& c = *owned;
   connections_.emplace(id, std::move(owned));
   ++pool.open;
   open_connections_.fetch_add(1, std::memory_order_relaxed);
@@ -83,26 +83,26 @@ Connection& ClientCore::open_connection(HostPool& pool, Exchange& ex) {
 }
 
 // The response is over and the connection can carry another request.
-void ClientCore::release(Connection& c) {
+void ClientCore::release(UpstreamConnection& c) {
   HostPool& pool = c.pool;
   while (!pool.waiting.empty()) {
     Exchange* next = pool.waiting.front();
     pool.waiting.pop_front();
     if (next->phase != ExchangePhase::queued) continue;
-    c.state = ConnState::busy;
+    c.state = UpstreamState::busy;
     requests_reused_.fetch_add(1, std::memory_order_relaxed);
     send_on(c, *next);
     return;
   }
-  c.state = ConnState::idle;
+  c.state = UpstreamState::idle;
   pool.push_idle(c);
   idle_connections_.fetch_add(1, std::memory_order_relaxed);
   loop_->timers().arm(c.idle_timer, loop_->now_ms(), c.keepalive_ms);
 }
 
-void ClientCore::close_connection(Connection& c) {
-  if (c.state == ConnState::closed) return;
-  if (c.state == ConnState::idle) {
+void ClientCore::close_connection(UpstreamConnection& c) {
+  if (c.state == UpstreamState::closed) return;
+  if (c.state == UpstreamState::idle) {
     c.pool.remove_idle(c);
     idle_connections_.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -114,7 +114,7 @@ void ClientCore::close_connection(Connection& c) {
   ++c.generation;
   unregister_fd(c.fd());
   c.shut();
-  c.state = ConnState::closed;
+  c.state = UpstreamState::closed;
   HostPool& pool = c.pool;
   if (!c.upgraded) --pool.open;  // an upgraded connection left its pool already
   open_connections_.fetch_sub(1, std::memory_order_relaxed);
@@ -137,14 +137,14 @@ void ClientCore::slot_freed(HostPool& pool) {
     Exchange* next = pool.waiting.front();
     pool.waiting.pop_front();
     if (next->phase != ExchangePhase::queued) continue;
-    Connection& c = open_connection(pool, *next);
+    UpstreamConnection& c = open_connection(pool, *next);
     c.dial();
   }
   pool.filling = false;
 }
 
 void ClientCore::on_idle_expired(io::TimerNode* node) {
-  Connection& c = *static_cast<ConnectionTimer*>(node)->owner;
+  UpstreamConnection& c = *static_cast<UpstreamTimer*>(node)->owner;
   c.core.bury();
   c.core.close_connection(c);
 }
@@ -161,8 +161,8 @@ void ClientCore::sweep_pools() {
   maybe_empty_pools_.clear();
 }
 
-void ClientCore::on_idle_closed(Connection& c) {
+void ClientCore::on_idle_closed(UpstreamConnection& c) {
   close_connection(c);
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -1,6 +1,6 @@
 #include "client/redirect.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 bool is_redirect_status(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -38,4 +38,4 @@ RedirectStep next_hop(int status, std::optional<std::string_view> location, std:
   return step;
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -7,7 +7,7 @@
 
 #include "client/url.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 struct RedirectStep {
   enum class Action : uint8_t {
@@ -31,4 +31,4 @@ bool is_redirect_status(int status);
 RedirectStep next_hop(int status, std::optional<std::string_view> location, std::string_view method,
                       const Url& current, bool follow, int redirects_so_far, int max_redirects);
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

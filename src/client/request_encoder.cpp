@@ -2,7 +2,7 @@
 
 #include "client/multipart.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 using http::text::is_safe_field_value;
@@ -168,4 +168,4 @@ std::optional<std::string> encode_head(const RequestOptions& opts, const Hop& ho
   return std::nullopt;
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

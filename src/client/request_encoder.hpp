@@ -11,7 +11,7 @@
 #include "http/text.hpp"
 #include "httpkit/client.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 struct EncodedBody {
   std::string bytes;
@@ -53,4 +53,4 @@ bool is_idempotent(std::string_view method);
 // A token (RFC 9110 §5.6.2): what a method and a field name must be.
 using http::text::is_token;
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 constexpr std::size_t kMaxCacheEntries = 4096;
@@ -203,4 +203,4 @@ void Resolver::complete(const std::string& host, Resolution resolution) {
     w.callback(resolution);
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -17,7 +17,7 @@
 
 #include "io/event_loop.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 struct Address {
   sockaddr_storage storage{};
@@ -84,4 +84,4 @@ class Resolver {
   std::unordered_map<uint64_t, std::string> ticket_host_;
 };
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

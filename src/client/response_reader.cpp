@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 // Chunk framing limits. The body size itself is the sink's business (it
@@ -217,4 +217,4 @@ ResponseReader::Result ResponseReader::on_eof(ResponseSink& sink) {
   return finish_body(0);
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -19,7 +19,7 @@
 #include "http/response_parser.hpp"
 #include "httpkit/client.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 // What the reader reports to (the request waiting for the response).
 class ResponseSink {
@@ -109,4 +109,4 @@ class ResponseReader {
   std::unique_ptr<Decompressor> inflater_;
 };
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -2,7 +2,7 @@
 
 #include "client/request_encoder.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 std::string host_port(const std::string& host, uint16_t port) {
@@ -56,4 +56,4 @@ Route route_for(const Url& url, const std::optional<Url>& proxy, const TlsOption
   return r;
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

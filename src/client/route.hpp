@@ -9,7 +9,7 @@
 #include "client/url.hpp"
 #include "httpkit/client.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 struct Route {
   std::string dial_host;  // where TCP goes: the origin, or the proxy
@@ -28,4 +28,4 @@ struct Route {
 // The route for `url`, through `proxy` when given.
 Route route_for(const Url& url, const std::optional<Url>& proxy, const TlsOptions& tls);
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -6,7 +6,7 @@
 
 #include "http/text.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 using http::text::iequals;
@@ -78,4 +78,4 @@ bool convert_to_utf8(std::string& body, const std::string& charset) {
   return true;
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

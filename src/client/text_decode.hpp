@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 // The charset parameter of a Content-Type value, unquoted; empty if none.
 std::string charset_of(std::string_view content_type);
@@ -18,4 +18,4 @@ bool is_textual(std::string_view content_type);
 // already. Returns false (body untouched) when it cannot.
 bool convert_to_utf8(std::string& body, const std::string& charset);
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -3,12 +3,11 @@
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 std::string openssl_error(const char* what) {
@@ -24,28 +23,39 @@ std::string openssl_error(const char* what) {
   return out;
 }
 
-// A socket BIO that sends with MSG_NOSIGNAL: a peer that resets the
-// connection must not raise SIGPIPE in the user's process.
+// A BIO over the connection's stream without the layer: the ciphertext
+// moves through the loop's backend like any other bytes (its sends use
+// MSG_NOSIGNAL: a peer that resets the connection must not raise SIGPIPE).
+io::Stream& stream_of(BIO* b) {
+  return *static_cast<io::Stream*>(BIO_get_data(b));
+}
+
 int bio_write(BIO* b, const char* data, int len) {
-  int fd = int(reinterpret_cast<intptr_t>(BIO_get_data(b)));
   BIO_clear_retry_flags(b);
-  ssize_t n;
-  do
-    n = send(fd, data, std::size_t(len), MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) BIO_set_retry_write(b);
-  return int(n);
+  const io::IoResult r = stream_of(b).send(std::string_view(data, std::size_t(len)));
+  if (r.done()) return int(r.bytes);
+  if (r.status == io::IoStatus::again) {
+    BIO_set_retry_write(b);
+    errno = EAGAIN;
+  } else {
+    errno = r.error ? r.error : EPIPE;
+  }
+  return -1;
 }
 
 int bio_read(BIO* b, char* data, int len) {
-  int fd = int(reinterpret_cast<intptr_t>(BIO_get_data(b)));
   BIO_clear_retry_flags(b);
-  ssize_t n;
-  do
-    n = recv(fd, data, std::size_t(len), 0);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) BIO_set_retry_read(b);
-  return int(n);
+  io::Stream& s = stream_of(b);
+  const io::IoResult r = s.loop().backend().receive_into(s.fd(), data, std::size_t(len));
+  if (r.done()) return int(r.bytes);
+  if (r.status == io::IoStatus::closed) return 0;  // errno stays as the caller set it
+  if (r.status == io::IoStatus::again) {
+    BIO_set_retry_read(b);
+    errno = EAGAIN;
+  } else {
+    errno = r.error;
+  }
+  return -1;
 }
 
 int bio_puts(BIO* b, const char* s) {
@@ -149,7 +159,7 @@ SSL_CTX* TlsContexts::get(const TlsOptions& options, std::string& error) {
   return entries_.back().ctx;
 }
 
-SSL* new_tls_session(SSL_CTX* ctx, int fd, const std::string& host, bool verify,
+SSL* new_tls_session(SSL_CTX* ctx, io::Stream* below, const std::string& host, bool verify,
                      std::string& error) {
   ERR_clear_error();
   SSL* ssl = SSL_new(ctx);
@@ -159,7 +169,7 @@ SSL* new_tls_session(SSL_CTX* ctx, int fd, const std::string& host, bool verify,
     error = openssl_error("cannot create a TLS session");
     return nullptr;
   }
-  BIO_set_data(bio, reinterpret_cast<void*>(intptr_t(fd)));
+  BIO_set_data(bio, below);
   SSL_set_bio(ssl, bio, bio);
   SSL_set_connect_state(ssl);
   const bool ip = is_ip_literal(host);
@@ -192,4 +202,4 @@ std::string tls_failure(SSL* ssl, int ssl_error) {
   return openssl_error("TLS error");
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

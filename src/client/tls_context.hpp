@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "httpkit/client.hpp"
+#include "io/stream.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 class TlsContexts {
  public:
@@ -32,12 +33,14 @@ class TlsContexts {
   std::vector<Entry> entries_;
 };
 
-// A new SSL object for a connection to `host` on `fd`, or null with `error`.
-SSL* new_tls_session(SSL_CTX* ctx, int fd, const std::string& host, bool verify,
+// A new SSL object for a connection to `host` whose ciphertext moves
+// through `below` (the connection's stream without a layer; it must outlive
+// the session), or null with `error`.
+SSL* new_tls_session(SSL_CTX* ctx, io::Stream* below, const std::string& host, bool verify,
                      std::string& error);
 
 // Why the last OpenSSL call on `ssl` failed, in one line: the certificate
 // verification result when there is one, else the library's error queue.
 std::string tls_failure(SSL* ssl, int ssl_error);
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

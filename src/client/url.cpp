@@ -4,7 +4,7 @@
 
 #include "http/text.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 using http::text::is_alnum;
@@ -262,4 +262,4 @@ void append_form_encoded(std::string& out, std::string_view s) {
   }
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 struct Url {
   std::string scheme;  // lower case: http, https, ws, wss
@@ -53,4 +53,4 @@ std::string remove_dot_segments(std::string_view path);
 // '+', everything else %XX.
 void append_form_encoded(std::string& out, std::string_view s);
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

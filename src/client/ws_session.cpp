@@ -2,7 +2,7 @@
 
 #include "client/client_core.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 WsSession::WsSession(ClientCore& core, WebSocketOptions options, WebSocketHandlers handlers,
                      ws::ClientHandshake handshake)
@@ -19,7 +19,8 @@ WsSession::~WsSession() {
   core_.loop().timers().cancel(close_timer_);
 }
 
-void WsSession::start(Connection& c, std::string leftover, const ws::UpgradeResult& agreed) {
+void WsSession::start(UpstreamConnection& c, std::string leftover,
+                      const ws::UpgradeResult& agreed) {
   conn_ = &c;
   ws::AssemblerOptions assembler;
   assembler.role = ws::Role::client;
@@ -39,44 +40,36 @@ void WsSession::start(Connection& c, std::string leftover, const ws::UpgradeResu
   if (handlers_.on_open) core_.guarded([&] { handlers_.on_open(*handle_); }, "websocket on_open");
   if (finished_) return;
   if (!leftover.empty() && !process(leftover.data(), leftover.size())) return;
-  read();
+  read(c.peer_closed);
 }
 
 void WsSession::failed(const ClientError& error) {
   if (finished_) return;
   finished_ = true;
-  {
-    std::lock_guard lock(handle_->state_->mutex);
-    handle_->state_->open = false;
-  }
+  mark_closed(ws::close_code::abnormal);
   auto self = shared_from_this();
   if (handlers_.on_error) core_.guarded([&] { handlers_.on_error(error); }, "websocket on_error");
   if (handlers_.on_close)
-    core_.guarded([&] { handlers_.on_close(*handle_, ws::close_code::abnormal, error.message); },
+    core_.guarded([&] { handlers_.on_close(*handle_, CloseStatus::abnormal, error.message); },
                   "websocket on_close");
 }
 
 void WsSession::on_event(uint32_t events) {
   auto self = shared_from_this();
   if ((events & io::kWritable) && out_offset_ < outbox_.size()) flush();
-  if (!finished_ && (events & (io::kReadable | io::kPeerClosed | io::kFailed))) read();
+  if (!finished_ && (events & (io::kReadable | io::kPeerClosed | io::kFailed)))
+    read((events & (io::kPeerClosed | io::kFailed)) != 0);
 }
 
-void WsSession::read() {
-  char* buf = core_.read_buffer();
-  while (!finished_) {
-    Transport::Outcome out = conn_->transport().read(buf, ClientCore::kReadBufferSize);
-    if (out.io == Transport::Io::ok) {
-      if (!process(buf, out.bytes)) return;
-      continue;
-    }
-    if (out.io == Transport::Io::again) return;
-    if (out.io == Transport::Io::eof) {
-      finish(ws::close_code::abnormal, "the connection closed without a close frame");
-    } else {
-      finish(ws::close_code::abnormal, out.message);
-    }
-    return;
+void WsSession::read(bool peer_closing) {
+  if (finished_) return;
+  const io::IoResult out = conn_->stream().receive_all(
+      peer_closing, [&](std::span<char> bytes) { return process(bytes.data(), bytes.size()); });
+  if (finished_ || out.status == io::IoStatus::again || out.done()) return;
+  if (out.status == io::IoStatus::closed) {
+    finish(ws::close_code::abnormal, "the connection closed without a close frame");
+  } else {
+    finish(ws::close_code::abnormal, conn_->failure_text(out, "read"));
   }
 }
 
@@ -179,12 +172,11 @@ void WsSession::on_close_timeout(io::TimerNode* node) {
 
 void WsSession::flush() {
   while (!finished_ && out_offset_ < outbox_.size()) {
-    iovec iov{outbox_.data() + out_offset_, outbox_.size() - out_offset_};
-    Transport::Outcome out = conn_->transport().writev(&iov, 1);
+    const io::IoResult out = conn_->stream().send(std::string_view(outbox_).substr(out_offset_));
     out_offset_ += out.bytes;
-    if (out.io == Transport::Io::again) return;
-    if (out.io != Transport::Io::ok) {
-      finish(ws::close_code::abnormal, "write failed: " + out.message);
+    if (out.status == io::IoStatus::again) return;
+    if (!out.done()) {
+      finish(ws::close_code::abnormal, "write failed: " + conn_->failure_text(out, "write"));
       return;
     }
   }
@@ -203,24 +195,28 @@ void WsSession::finish(uint16_t code, std::string_view reason) {
   if (finished_) return;
   finished_ = true;
   core_.loop().timers().cancel(close_timer_);
-  {
-    std::lock_guard lock(handle_->state_->mutex);
-    handle_->state_->open = false;
-  }
+  mark_closed(code);
   auto self = shared_from_this();  // closing the connection drops its hold on us
   std::string why(reason);
   if (conn_) {
-    Connection* c = conn_;
+    UpstreamConnection* c = conn_;
     conn_ = nullptr;
     core_.close(*c);
   }
   if (handlers_.on_close)
-    core_.guarded([&] { handlers_.on_close(*handle_, code, why); }, "websocket on_close");
+    core_.guarded([&] { handlers_.on_close(*handle_, close_status_of(code), why); },
+                  "websocket on_close");
+}
+
+void WsSession::mark_closed(uint16_t code) {
+  std::lock_guard lock(handle_->state_->mutex);
+  handle_->state_->open = false;
+  handle_->state_->close_code = code;
 }
 
 // ------------------------------------------------------------------ core
 
-void ClientCore::finish_upgrade(Connection& c, Exchange& ex, bool stopped) {
+void ClientCore::finish_upgrade(UpstreamConnection& c, Exchange& ex, bool stopped) {
   std::shared_ptr<WsSession> session = ex.ws;
   std::string message;
   if (!stopped && ex.reader.upgraded()) {
@@ -232,7 +228,7 @@ void ClientCore::finish_upgrade(Connection& c, Exchange& ex, bool stopped) {
       ++c.generation;
       c.upgraded = true;
       --c.pool.open;
-      c.state = ConnState::websocket;
+      c.state = UpstreamState::websocket;
       c.ws = session;
       std::string leftover = c.take_inbox();
       slot_freed(c.pool);
@@ -254,12 +250,12 @@ void ClientCore::finish_upgrade(Connection& c, Exchange& ex, bool stopped) {
   fail(ex, ErrorKind::protocol, std::move(message));
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client
 
 namespace httpkit {
 
-using client_detail::ClientCore;
-using client_detail::WsSession;
+using client::ClientCore;
+using client::WsSession;
 
 WebSocket::WebSocket() : state_(std::make_shared<State>()) {}
 
@@ -293,23 +289,29 @@ bool WebSocket::ping(std::string payload) {
   return true;
 }
 
-void WebSocket::close(uint16_t code, std::string reason) {
+bool WebSocket::close(uint16_t code, std::string_view reason) {
   std::shared_ptr<ClientCore> core;
   {
     std::lock_guard lock(state_->mutex);
-    if (!state_->open || state_->closing) return;
+    if (!state_->open || state_->closing) return false;
     state_->closing = true;
     core = state_->core.lock();
   }
-  if (!core) return;
-  core->post([weak = state_->session, code, reason = std::move(reason)](ClientCore&) {
+  if (!core) return false;
+  core->post([weak = state_->session, code, reason = std::string(reason)](ClientCore&) {
     if (auto s = weak.lock()) s->begin_close(code, reason);
   });
+  return true;
 }
 
-bool WebSocket::is_open() const {
+bool WebSocket::open() const {
   std::lock_guard lock(state_->mutex);
   return state_->open && !state_->closing;
+}
+
+uint16_t WebSocket::close_code() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->close_code;
 }
 
 std::string WebSocket::subprotocol() const {
@@ -353,10 +355,10 @@ std::shared_ptr<WebSocket> Client::websocket(WebSocketOptions options, WebSocket
     handle->state_->core = core_;
     handle->state_->max_unsent = max_unsent;
   }
-  auto ex = std::make_shared<client_detail::Exchange>(core_->next_exchange_id(), std::move(o),
-                                                      [session](ClientResponse r) {
-                                                        if (r.error) session->failed(r.error);
-                                                      });
+  auto ex = std::make_shared<client::Exchange>(core_->next_exchange_id(), std::move(o),
+                                               [session](ClientResponse r) {
+                                                 if (r.error) session->failed(r.error);
+                                               });
   ex->ws = session;
   ex->prepare_error = ex->prepare();
   core_->submit(std::move(ex));

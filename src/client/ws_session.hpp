@@ -1,6 +1,6 @@
 // A client WebSocket after its 101: frames in through the message
 // assembler, frames out masked (and deflated when agreed), the closing
-// handshake with its timeout. Owned by its Connection; the public
+// handshake with its timeout. Owned by its UpstreamConnection; the public
 // WebSocket handle reaches it by posting to the loop.
 #pragma once
 
@@ -21,20 +21,21 @@ namespace httpkit {
 // What the public handle shares with its session.
 struct WebSocket::State {
   std::mutex mutex;
-  std::weak_ptr<client_detail::WsSession> session;
-  std::weak_ptr<client_detail::ClientCore> core;
+  std::weak_ptr<client::WsSession> session;
+  std::weak_ptr<client::ClientCore> core;
   bool open = false;
   bool closing = false;
+  uint16_t close_code = 0;  // what on_close reported
   std::string subprotocol;
   bool deflate = false;
   std::size_t unsent = 0;  // bytes queued by send() and not yet written
   std::size_t max_unsent = 0;
 };
 
-namespace client_detail {
+namespace client {
 
 class ClientCore;
-class Connection;
+class UpstreamConnection;
 class WsSession;
 
 struct WsTimer : io::TimerNode {
@@ -51,7 +52,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   const std::shared_ptr<WebSocket>& handle() const { return handle_; }
 
   // The 101 was good: take over `c` (and the bytes that followed the head).
-  void start(Connection& c, std::string leftover, const ws::UpgradeResult& agreed);
+  void start(UpstreamConnection& c, std::string leftover, const ws::UpgradeResult& agreed);
   // The connection or handshake failed before start().
   void failed(const ClientError& error);
 
@@ -62,19 +63,23 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
  private:
   static void on_close_timeout(io::TimerNode* node);
-  void read();
+  // Reads what the socket has; `peer_closing`: the event also said the
+  // peer shut its side, so read to the end of stream.
+  void read(bool peer_closing);
   // False once the session is over.
   bool process(char* data, std::size_t size);
   void queue_frame(ws::Opcode opcode, std::string_view payload, bool compressed);
   void flush();
   void finish(uint16_t code, std::string_view reason);
+  // The handle says closed, with `code`.
+  void mark_closed(uint16_t code);
 
   ClientCore& core_;
   WebSocketOptions options_;
   WebSocketHandlers handlers_;
   ws::ClientHandshake handshake_;
   std::shared_ptr<WebSocket> handle_;
-  Connection* conn_ = nullptr;
+  UpstreamConnection* conn_ = nullptr;
   ws::MessageAssembler assembler_;
   std::unique_ptr<ws::DeflateContext> deflate_;
   std::string outbox_;
@@ -87,5 +92,5 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::string close_reason_;
 };
 
-}  // namespace client_detail
+}  // namespace client
 }  // namespace httpkit

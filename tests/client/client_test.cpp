@@ -11,9 +11,13 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
+#include <vector>
 
+#include "client/client_core.hpp"
 #include "io/event_loop.hpp"
 #include "raw_server.hpp"
 #include "server/test_server.hpp"
@@ -532,11 +536,37 @@ TEST(ClientErrors, ChunkedGzipFromARawServer) {
   EXPECT_EQ(r.body, "hello world\n");
 }
 
+// A callback that throws is reported through ClientConfig::logger, and the
+// client goes on serving.
+TEST(Client, ThrowingCallbackGoesToTheLogger) {
+  TestServer server(routes, threaded());
+  std::mutex mutex;
+  std::vector<std::pair<LogLevel, std::string>> logged;
+  ClientConfig config;
+  config.logger = [&](LogLevel level, std::string_view message) {
+    std::lock_guard lock(mutex);
+    logged.emplace_back(level, std::string(message));
+  };
+  Client client(config);
+  std::promise<void> called;
+  client.get(base(server.port()) + "/echo", {}, [&](ClientResponse) {
+    called.set_value();
+    throw std::runtime_error("boom");
+  });
+  ASSERT_EQ(called.get_future().wait_for(5s), std::future_status::ready);
+  ClientResponse r = client.get(base(server.port()) + "/echo").get();
+  EXPECT_TRUE(r.ok()) << to_string(r.error);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].first, LogLevel::error);
+  EXPECT_EQ(logged[0].second, "client: response callback threw: boom");
+}
+
 // The client on a loop the caller drives.
 TEST(Client, RunsOnAnExternalLoop) {
   TestServer server(routes, threaded());
   io::EventLoop loop;
-  auto client = std::make_unique<Client>(loop);
+  std::unique_ptr<Client> client = client::ClientAccess::on_loop(loop);
   int done = 0;
   for (int i = 0; i < 5; ++i) {
     client->get(base(server.port()) + "/echo", {}, [&](ClientResponse r) {

@@ -3,7 +3,7 @@
 #include "client/multipart.hpp"
 #include "client/request_encoder.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 std::string head_for(const RequestOptions& opts, bool strip = false, const Url* proxy = nullptr,
@@ -39,7 +39,7 @@ TEST(Encoder, FormBodyAndAuth) {
   o.method = "POST";
   o.url = "http://u:p@h/";
   o.form_params = {{"a", "1"}, {"b", "two words"}};
-  o.keepalive = milliseconds(-1);
+  o.keepalive = std::chrono::milliseconds(-1);
   std::string head = head_for(o);
   EXPECT_NE(head.find("Authorization: Basic dTpw\r\n"), std::string::npos) << head;
   EXPECT_NE(head.find("Content-Type: application/x-www-form-urlencoded\r\n"), std::string::npos);
@@ -146,4 +146,4 @@ TEST(Encoder, Base64) {
 }
 
 }  // namespace
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

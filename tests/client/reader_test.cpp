@@ -5,7 +5,7 @@
 #include "client/response_reader.hpp"
 #include "client/text_decode.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 std::string compress(std::string_view data, int window_bits) {
@@ -263,4 +263,4 @@ TEST(TextDecode, Charsets) {
 }
 
 }  // namespace
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -4,7 +4,7 @@
 
 #include "client/redirect.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
 Url must_parse(std::string_view s) {
@@ -115,4 +115,4 @@ TEST(Redirect, CrossOrigin) {
 }
 
 }  // namespace
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

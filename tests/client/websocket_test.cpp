@@ -5,39 +5,21 @@
 #include <future>
 #include <mutex>
 
-#include "httpkit/channel.hpp"
 #include "httpkit/client.hpp"
 #include "server/test_server.hpp"
+#include "ws_echo_channel.hpp"
 
 namespace httpkit {
 namespace {
 
 using namespace std::chrono_literals;
 
-Response echo_channel(const Request& req) {
-  static const auto handlers = [] {
-    auto h = std::make_shared<ChannelHandlers>();
-    h->on_receive = [](const ChannelPtr& ch, std::string_view msg, bool binary) {
-      if (msg == "bye") {
-        ch->close(4001, "as asked");
-        return;
-      }
-      if (binary) {
-        ch->send_binary(std::string(msg));
-      } else {
-        ch->send(std::string(msg));
-      }
-    };
-    return std::shared_ptr<const ChannelHandlers>(h);
-  }();
-  return as_channel(req, handlers);
-}
-
 struct Recorder {
   std::mutex mutex;
   std::vector<std::pair<std::string, bool>> messages;
   std::promise<void> opened, two_messages;
-  std::promise<std::pair<uint16_t, std::string>> closed;
+  std::promise<std::pair<CloseStatus, std::string>> closed;
+  uint16_t close_code = 0;
   std::atomic<bool> errored{false};
 
   WebSocketHandlers handlers() {
@@ -49,21 +31,22 @@ struct Recorder {
       if (messages.size() == 2) two_messages.set_value();
     };
     h.on_error = [this](const ClientError&) { errored = true; };
-    h.on_close = [this](WebSocket&, uint16_t code, std::string_view reason) {
-      closed.set_value({code, std::string(reason)});
+    h.on_close = [this](WebSocket& ws, CloseStatus status, std::string_view reason) {
+      close_code = ws.close_code();
+      closed.set_value({status, std::string(reason)});
     };
     return h;
   }
 };
 
 TEST(WebSocketClient, EchoWithDeflateAgainstOwnServer) {
-  test::TestServer server(echo_channel);
+  test::TestServer server(test::echo_channel);
   Client client;
   Recorder rec;
   auto ws = client.websocket({.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/"},
                              rec.handlers());
   ASSERT_EQ(rec.opened.get_future().wait_for(5s), std::future_status::ready);
-  EXPECT_TRUE(ws->is_open());
+  EXPECT_TRUE(ws->open());
   EXPECT_TRUE(ws->deflate());
   std::string big(200000, 'z');
   EXPECT_TRUE(ws->send("hello"));
@@ -76,15 +59,18 @@ TEST(WebSocketClient, EchoWithDeflateAgainstOwnServer) {
     EXPECT_TRUE(rec.messages[1].first == big);
     EXPECT_TRUE(rec.messages[1].second);
   }
-  ws->close(1000, "done");
+  EXPECT_TRUE(ws->close(1000, "done"));
+  EXPECT_FALSE(ws->close(1000, "again"));
+  EXPECT_FALSE(ws->open());
   auto closed = rec.closed.get_future();
   ASSERT_EQ(closed.wait_for(5s), std::future_status::ready);
-  EXPECT_EQ(closed.get().first, 1000);
+  EXPECT_EQ(closed.get().first, CloseStatus::normal);
+  EXPECT_EQ(rec.close_code, 1000);
   EXPECT_FALSE(ws->send("late"));
 }
 
 TEST(WebSocketClient, ServerCloseCodeReachesOnClose) {
-  test::TestServer server(echo_channel);
+  test::TestServer server(test::echo_channel);
   Client client;
   Recorder rec;
   auto ws = client.websocket(
@@ -95,8 +81,9 @@ TEST(WebSocketClient, ServerCloseCodeReachesOnClose) {
   ws->send("bye");
   auto closed = rec.closed.get_future();
   ASSERT_EQ(closed.wait_for(5s), std::future_status::ready);
-  auto [code, reason] = closed.get();
-  EXPECT_EQ(code, 4001);
+  auto [status, reason] = closed.get();
+  EXPECT_EQ(status, CloseStatus::unknown);  // an application's code
+  EXPECT_EQ(rec.close_code, 4001);
   EXPECT_EQ(reason, "as asked");
 }
 
@@ -104,17 +91,17 @@ TEST(WebSocketClient, HandshakeRefusedIsAnError) {
   test::TestServer server([](const Request&) { return Response::text("no websocket here"); });
   Client client;
   std::promise<ClientError> error;
-  std::promise<uint16_t> closed;
+  std::promise<CloseStatus> closed;
   WebSocketHandlers h;
   h.on_error = [&](const ClientError& e) { error.set_value(e); };
-  h.on_close = [&](WebSocket&, uint16_t code, std::string_view) { closed.set_value(code); };
+  h.on_close = [&](WebSocket&, CloseStatus status, std::string_view) { closed.set_value(status); };
   client.websocket({.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/"}, h);
   auto e = error.get_future();
   ASSERT_EQ(e.wait_for(5s), std::future_status::ready);
   ClientError err = e.get();
   EXPECT_EQ(err.kind, ErrorKind::protocol);
   EXPECT_NE(err.message.find("HTTP status 200"), std::string::npos) << err.message;
-  EXPECT_EQ(closed.get_future().get(), 1006);
+  EXPECT_EQ(closed.get_future().get(), CloseStatus::abnormal);
 }
 
 }  // namespace

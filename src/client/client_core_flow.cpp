@@ -5,23 +5,23 @@
 #include "client/client_core.hpp"
 #include "client/text_decode.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 namespace {
 
-std::string ms_text(milliseconds d) {
+std::string ms_text(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + " ms";
 }
 
-const char* dial_phase(const Connection* c) {
+const char* dial_phase(const UpstreamConnection* c) {
   if (!c) return "connecting";
   switch (c->state) {
-    case ConnState::resolving:
+    case UpstreamState::resolving:
       return "resolving the host name";
-    case ConnState::connecting:
+    case UpstreamState::connecting:
       return "in TCP connect";
-    case ConnState::tunnelling:
+    case UpstreamState::tunnelling:
       return "in the proxy CONNECT";
-    case ConnState::handshaking:
+    case UpstreamState::handshaking:
       return "in the TLS handshake";
     default:
       return "connecting";
@@ -88,7 +88,7 @@ void ClientCore::start_hop(Exchange& ex) {
   acquire(pool_for(ex.route), ex);
 }
 
-void ClientCore::arm_phase(Exchange& ex, ExchangePhase phase, milliseconds timeout) {
+void ClientCore::arm_phase(Exchange& ex, ExchangePhase phase, std::chrono::milliseconds timeout) {
   ex.phase = phase;
   if (timeout.count() > 0) {
     loop_->timers().arm(ex.phase_timer, loop_->now_ms(), uint64_t(timeout.count()));
@@ -97,7 +97,7 @@ void ClientCore::arm_phase(Exchange& ex, ExchangePhase phase, milliseconds timeo
   }
 }
 
-void ClientCore::send_on(Connection& c, Exchange& ex) {
+void ClientCore::send_on(UpstreamConnection& c, Exchange& ex) {
   c.exchange = &ex;
   ++c.generation;
   ex.conn = &c;
@@ -123,8 +123,8 @@ void ClientCore::send_on(Connection& c, Exchange& ex) {
   c.start_request();
 }
 
-void ClientCore::on_dialed(Connection& c) {
-  c.state = ConnState::busy;
+void ClientCore::on_dialed(UpstreamConnection& c) {
+  c.state = UpstreamState::busy;
   if (c.exchange) send_on(c, *c.exchange);
 }
 
@@ -135,7 +135,7 @@ void ClientCore::on_progress(Exchange& ex) {
   ex.last_progress_ms = loop_->now_ms();
 }
 
-void ClientCore::on_response_done(Connection& c, bool stopped) {
+void ClientCore::on_response_done(UpstreamConnection& c, bool stopped) {
   Exchange& ex = *c.exchange;
   if (ex.ws) {
     finish_upgrade(c, ex, stopped);
@@ -175,10 +175,10 @@ void ClientCore::finish_hop(Exchange& ex) {
   complete(ex);
 }
 
-void ClientCore::on_connection_failed(Connection& c, ErrorKind kind, std::string message,
+void ClientCore::on_connection_failed(UpstreamConnection& c, ErrorKind kind, std::string message,
                                       int sys_errno) {
   Exchange* ex = c.exchange;
-  const bool established = c.state == ConnState::busy;
+  const bool established = c.state == UpstreamState::busy;
   // A pooled connection the server had already given up on: nothing of the
   // response came, so an idempotent request can safely go again, once.
   const bool retry = ex && established && c.requests > 1 && kind == ErrorKind::reset &&
@@ -206,7 +206,7 @@ void ClientCore::detach(Exchange& ex) {
     }
   }
   if (ex.conn) {
-    Connection& c = *ex.conn;
+    UpstreamConnection& c = *ex.conn;
     ex.conn = nullptr;
     c.exchange = nullptr;
     close_connection(c);  // mid-request: the connection's state is unknown
@@ -308,4 +308,4 @@ void ClientCore::on_deadline(io::TimerNode* node) {
             TimeoutKind::total);
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

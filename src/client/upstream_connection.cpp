@@ -1,48 +1,63 @@
 // Carrying requests: writing one out, reading its response, idling.
-#include "client/connection.hpp"
+#include "client/upstream_connection.hpp"
+
+#include <cstring>
 
 #include "client/client_core.hpp"
 #include "client/ws_session.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
-Connection::Connection(ClientCore& owner, HostPool& host_pool, uint64_t connection_id)
+UpstreamConnection::UpstreamConnection(ClientCore& owner, HostPool& host_pool,
+                                       uint64_t connection_id)
     : core(owner), pool(host_pool), id(connection_id) {
   idle_timer.owner = this;
   idle_timer.fire = &ClientCore::on_idle_expired;
 }
 
-Connection::~Connection() {
+UpstreamConnection::~UpstreamConnection() {
   shut();
 }
 
-void Connection::shut() {
+void UpstreamConnection::shut() {
   ws.reset();
   if (dial_ && dial_->ticket) core.resolver().cancel(dial_->ticket);
   dial_.reset();
   inbox_.clear();
-  transport_.close();
+  close_stream();
 }
 
-void Connection::on_event(uint32_t events) {
+void UpstreamConnection::close_stream() {
+  stream_.shutdown();  // TLS: one close_notify, no waiting for the peer's
+  stream_.close();
+  stream_.set_layer(nullptr);
+  tls_.reset();
+}
+
+std::string UpstreamConnection::failure_text(const io::IoResult& r, const char* op) const {
+  if (tls_ && !tls_->failure().empty()) return tls_->failure();
+  return std::string(op) + ": " + std::strerror(r.error);
+}
+
+void UpstreamConnection::on_event(uint32_t events) {
   constexpr uint32_t kReadable = io::kReadable | io::kPeerClosed | io::kFailed;
+  peer_closed = (events & (io::kPeerClosed | io::kFailed)) != 0;
   switch (state) {
-    case ConnState::connecting:
+    case UpstreamState::connecting:
       on_connect_ready();
       return;
-    case ConnState::tunnelling:
+    case UpstreamState::tunnelling:
       if (events & io::kWritable) write_connect();
-      if (state == ConnState::tunnelling && (events & kReadable)) read_connect_answer();
+      if (state == UpstreamState::tunnelling && (events & kReadable)) read_connect_answer();
       return;
-    case ConnState::handshaking:
+    case UpstreamState::handshaking:
       continue_handshake();
       return;
-    case ConnState::idle:
+    case UpstreamState::idle:
       if (events & kReadable) check_idle();
       return;
-    case ConnState::busy: {
+    case UpstreamState::busy: {
       const uint32_t gen = generation;
-      peer_closed = (events & (io::kPeerClosed | io::kFailed)) != 0;
       if ((events & io::kWritable) && exchange && !exchange->request_sent()) {
         write_request();
         if (gen != generation) return;
@@ -50,24 +65,24 @@ void Connection::on_event(uint32_t events) {
       if (events & kReadable) read_response();
       return;
     }
-    case ConnState::websocket:
+    case UpstreamState::websocket:
       if (ws) ws->on_event(events);
       return;
-    case ConnState::resolving:
-    case ConnState::closed:
+    case UpstreamState::resolving:
+    case UpstreamState::closed:
       return;
   }
 }
 
-void Connection::start_request() {
+void UpstreamConnection::start_request() {
   ++requests;
-  state = ConnState::busy;
+  state = UpstreamState::busy;
   leftover = false;
   inbox_.clear();
   write_request();
 }
 
-void Connection::write_request() {
+void UpstreamConnection::write_request() {
   Exchange& ex = *exchange;
   while (!ex.request_sent()) {
     iovec iov[2];
@@ -80,55 +95,47 @@ void Connection::write_request() {
     if (body_done < body.size()) {
       iov[count++] = {const_cast<char*>(body.data()) + body_done, body.size() - body_done};
     }
-    Transport::Outcome out = transport_.writev(iov, count);
+    const io::IoResult out = stream_.send(iov, count);
     if (out.bytes) {
       ex.written += out.bytes;
       core.on_progress(ex);
     }
-    if (out.io == Transport::Io::again) return;
-    if (out.io != Transport::Io::ok) {
-      core.on_connection_failed(
-          *this, ErrorKind::reset,
-          "sending the request to " + pool.route.describe() + " failed: " + out.message,
-          out.sys_errno);
+    if (out.status == io::IoStatus::again) return;
+    if (!out.done()) {
+      core.on_connection_failed(*this, ErrorKind::reset,
+                                "sending the request to " + pool.route.describe() +
+                                    " failed: " + failure_text(out, "write"),
+                                out.error);
       return;
     }
   }
   if (ex.phase == ExchangePhase::sending) ex.phase = ExchangePhase::receiving;
 }
 
-void Connection::read_response() {
+void UpstreamConnection::read_response() {
   if (!exchange || exchange->paused) return;  // resume_reading() picks it up
   Exchange& ex = *exchange;
   const uint32_t gen = generation;
-  char* buf = core.read_buffer();
-  for (;;) {
-    Transport::Outcome out = transport_.read(buf, ClientCore::kReadBufferSize);
-    if (out.io == Transport::Io::ok) {
-      if (!ex.reader.any_bytes()) ex.result.timing.first_byte = ex.elapsed();
-      core.on_progress(ex);
-      ResponseReader::Result r = ex.reader.feed(buf, out.bytes, ex);
-      if (!handle(r, buf, out.bytes) || gen != generation) return;
-      // A short read emptied a plain socket (TLS hands out a record at a
-      // time). Not so when the peer also closed: with edge-triggered readiness
-      // the EOF that came with the data would never be reported again.
-      if (!transport_.tls() && !peer_closed && out.bytes < ClientCore::kReadBufferSize) return;
-      continue;
-    }
-    if (out.io == Transport::Io::again) return;
-    if (out.io == Transport::Io::eof) {
-      handle(ex.reader.on_eof(ex), nullptr, 0);
-      return;
-    }
-    core.on_connection_failed(
-        *this, transport_.tls() && out.sys_errno == 0 ? ErrorKind::tls : ErrorKind::reset,
-        "reading the response from " + pool.route.describe() + " failed: " + out.message,
-        out.sys_errno);
+  bool stopped = false;  // the connection no longer reads for this exchange
+  const io::IoResult out = stream_.receive_all(peer_closed, [&](std::span<char> bytes) {
+    if (!ex.reader.any_bytes()) ex.result.timing.first_byte = ex.elapsed();
+    core.on_progress(ex);
+    ResponseReader::Result r = ex.reader.feed(bytes.data(), bytes.size(), ex);
+    stopped = !handle(r, bytes.data(), bytes.size()) || gen != generation;
+    return !stopped;
+  });
+  if (stopped || out.status == io::IoStatus::again) return;
+  if (out.status == io::IoStatus::closed) {
+    handle(ex.reader.on_eof(ex), nullptr, 0);
     return;
   }
+  core.on_connection_failed(*this, tls() && out.error == 0 ? ErrorKind::tls : ErrorKind::reset,
+                            "reading the response from " + pool.route.describe() +
+                                " failed: " + failure_text(out, "read"),
+                            out.error);
 }
 
-bool Connection::handle(const ResponseReader::Result& r, char* data, std::size_t size) {
+bool UpstreamConnection::handle(const ResponseReader::Result& r, char* data, std::size_t size) {
   switch (r.status) {
     case ResponseReader::Status::more:
       return true;
@@ -152,8 +159,8 @@ bool Connection::handle(const ResponseReader::Result& r, char* data, std::size_t
   return false;
 }
 
-void Connection::resume_reading() {
-  if (state != ConnState::busy || !exchange || exchange->paused) return;
+void UpstreamConnection::resume_reading() {
+  if (state != UpstreamState::busy || !exchange || exchange->paused) return;
   Exchange& ex = *exchange;
   const uint32_t gen = generation;
   if (!inbox_.empty()) {
@@ -169,11 +176,10 @@ void Connection::resume_reading() {
 
 // An idle pooled connection became readable: the server closed it (the
 // usual case) or sent bytes nobody asked for. Either way it is done.
-void Connection::check_idle() {
-  char probe[256];
-  Transport::Outcome out = transport_.read(probe, sizeof probe);
-  if (out.io == Transport::Io::again) return;  // e.g. a TLS session ticket, consumed
+void UpstreamConnection::check_idle() {
+  std::span<char> bytes;
+  if (stream_.receive(bytes).status == io::IoStatus::again) return;  // e.g. a TLS session ticket
   core.on_idle_closed(*this);
 }
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -13,22 +13,23 @@
 
 #include "client/resolver.hpp"
 #include "client/response_reader.hpp"
-#include "client/transport.hpp"
+#include "client/tls_layer.hpp"
+#include "io/stream.hpp"
 #include "io/timer_wheel.hpp"
 
-namespace httpkit::client_detail {
+namespace httpkit::client {
 
 class ClientCore;
-class Connection;
+class UpstreamConnection;
 class WsSession;
 struct Exchange;
 struct HostPool;
 
-struct ConnectionTimer : io::TimerNode {
-  Connection* owner = nullptr;
+struct UpstreamTimer : io::TimerNode {
+  UpstreamConnection* owner = nullptr;
 };
 
-enum class ConnState : uint8_t {
+enum class UpstreamState : uint8_t {
   resolving,    // waiting for the resolver
   connecting,   // TCP connect in progress
   tunnelling,   // CONNECT sent to the proxy, waiting for its 2xx
@@ -39,12 +40,12 @@ enum class ConnState : uint8_t {
   closed,
 };
 
-class Connection {
+class UpstreamConnection {
  public:
-  Connection(ClientCore& core, HostPool& pool, uint64_t id);
-  ~Connection();
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  UpstreamConnection(ClientCore& core, HostPool& pool, uint64_t id);
+  ~UpstreamConnection();
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 
   // Starts establishing the connection for the attached exchange.
   void dial();
@@ -57,22 +58,26 @@ class Connection {
   // Closes the socket and forgets the dial; reports nothing.
   void shut();
 
-  int fd() const { return transport_.fd(); }
-  Transport& transport() { return transport_; }
+  int fd() const { return stream_.fd(); }
+  // The socket, with TLS as its layer for https and wss.
+  io::Stream& stream() { return stream_; }
+  // One line for a failed receive or send: the TLS layer's reason, or
+  // `op` and the errno.
+  std::string failure_text(const io::IoResult& result, const char* op) const;
   // Bytes that came after an upgrade's 101 head.
   std::string take_inbox() { return std::move(inbox_); }
   std::shared_ptr<WsSession> ws;  // set when upgraded
-  bool tls() const { return transport_.tls(); }
+  bool tls() const { return tls_ != nullptr; }
 
   // Intrusive timer: the keep-alive expiry while idle.
-  ConnectionTimer idle_timer;
+  UpstreamTimer idle_timer;
   ClientCore& core;
   HostPool& pool;
   const uint64_t id;
   Exchange* exchange = nullptr;
-  Connection* idle_prev = nullptr;  // the pool's idle list, most recently used first
-  Connection* idle_next = nullptr;
-  ConnState state = ConnState::resolving;
+  UpstreamConnection* idle_prev = nullptr;  // the pool's idle list, most recently used first
+  UpstreamConnection* idle_next = nullptr;
+  UpstreamState state = UpstreamState::resolving;
   uint32_t requests = 0;      // requests sent on it: > 0 means a reused connection
   uint32_t generation = 0;    // changes whenever it starts or stops serving an exchange
   uint64_t keepalive_ms = 0;  // idle expiry, from the last exchange's options
@@ -99,6 +104,7 @@ class Connection {
   void on_connected();
   void write_connect();
   void read_connect_answer();
+  bool on_connect_answer();
   void start_tls();
   void continue_handshake();
   void established();
@@ -112,9 +118,12 @@ class Connection {
   bool handle(const ResponseReader::Result& result, char* data, std::size_t size);
   void check_idle();
 
-  Transport transport_;
+  void close_stream();
+
+  io::Stream stream_;
+  std::unique_ptr<TlsLayer> tls_;  // the stream's layer, once TLS starts
   std::unique_ptr<Dial> dial_;
   std::string inbox_;  // bytes read but held back by a pause
 };
 
-}  // namespace httpkit::client_detail
+}  // namespace httpkit::client

@@ -1,0 +1,134 @@
+#include "client/tls_layer.hpp"
+
+#include <openssl/err.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "client/tls_context.hpp"
+
+namespace httpkit::client {
+namespace {
+
+char* plaintext_buffer() {
+  thread_local std::unique_ptr<char[]> buffer(new char[io::Backend::kReadBufferSize]);
+  return buffer.get();
+}
+
+}  // namespace
+
+TlsLayer::~TlsLayer() {
+  if (ssl_) SSL_free(ssl_);
+  ERR_clear_error();
+}
+
+bool TlsLayer::start(SSL_CTX* ctx, const std::string& host, bool verify, std::string& error) {
+  ssl_ = new_tls_session(ctx, &below_, host, verify, error);
+  return ssl_ != nullptr;
+}
+
+io::IoResult TlsLayer::outcome(int rc, const char* op) {
+  const int e = SSL_get_error(ssl_, rc);
+  switch (e) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      return {io::IoStatus::again, 0, 0};
+    case SSL_ERROR_ZERO_RETURN:
+      return {io::IoStatus::closed, 0, 0};
+    case SSL_ERROR_SYSCALL:
+      if (ERR_peek_error() == 0) {
+        if (errno == 0) return {io::IoStatus::closed, 0, 0};
+        const int err = errno;
+        failure_ = std::string(op) + ": " + std::strerror(err);
+        ERR_clear_error();
+        return {io::IoStatus::failed, 0, err};
+      }
+      break;
+    default:
+      break;
+  }
+  failure_ = tls_failure(ssl_, e);
+  return {io::IoStatus::failed, 0, 0};
+}
+
+io::IoResult TlsLayer::handshake() {
+  ERR_clear_error();
+  errno = 0;
+  const int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) return {};
+  io::IoResult r = outcome(rc, "TLS handshake");
+  if (r.status == io::IoStatus::closed) {
+    failure_ = "TLS: the server closed the connection during the handshake";
+    r.status = io::IoStatus::failed;
+  }
+  return r;
+}
+
+io::IoResult TlsLayer::receive(io::Stream&, std::span<char>& bytes) {
+  char* buffer = plaintext_buffer();
+  ERR_clear_error();
+  errno = 0;
+  std::size_t got = 0;
+  if (SSL_read_ex(ssl_, buffer, io::Backend::kReadBufferSize, &got) == 1) {
+    bytes = {buffer, got};
+    return {io::IoStatus::done, got, 0};
+  }
+  bytes = {};
+  return outcome(0, "TLS read");
+}
+
+io::IoResult TlsLayer::send(io::Stream&, const iovec* iov, int count) {
+  // No writev under TLS: the pieces go in turn (the head and a body each
+  // fill their own records; a partial write is reported as such).
+  io::IoResult done;
+  for (int i = 0; i < count; ++i) {
+    const char* data = static_cast<const char*>(iov[i].iov_base);
+    std::size_t left = iov[i].iov_len;
+    while (left > 0) {
+      ERR_clear_error();
+      errno = 0;
+      std::size_t put = 0;
+      if (SSL_write_ex(ssl_, data, left, &put) != 1) {
+        io::IoResult r = outcome(0, "TLS write");
+        if (r.status == io::IoStatus::again && done.bytes > 0) return done;
+        if (r.status == io::IoStatus::closed) {
+          failure_ = "TLS write: connection closed";
+          r = {io::IoStatus::failed, 0, EPIPE};
+        }
+        r.bytes = done.bytes;
+        return r;
+      }
+      done.bytes += put;
+      data += put;
+      left -= put;
+    }
+  }
+  return done;
+}
+
+io::IoResult TlsLayer::send_file(io::Stream& below, int file_fd, off_t& offset, std::size_t count) {
+  // The kernel cannot encrypt: read a record's worth and send it as bytes.
+  char chunk[16 * 1024];
+  ssize_t n;
+  do
+    n = pread(file_fd, chunk, std::min(count, sizeof chunk), offset);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return {io::IoStatus::failed, 0, errno};
+  if (n == 0 && count > 0) return {io::IoStatus::failed, 0, EIO};  // the file shrank
+  iovec iov{chunk, std::size_t(n)};
+  io::IoResult r = send(below, &iov, 1);
+  offset += off_t(r.bytes);
+  return r;
+}
+
+void TlsLayer::shutdown(io::Stream&) {
+  if (!ssl_) return;
+  ERR_clear_error();
+  if (SSL_is_init_finished(ssl_)) SSL_shutdown(ssl_);
+  ERR_clear_error();
+}
+
+}  // namespace httpkit::client
