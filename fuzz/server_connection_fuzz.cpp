@@ -268,7 +268,7 @@ Expectation expect(std::string sent, const Site& s) {
         break;
       }
     }
-    const Request request = RequestBuilder::from_head(head, body, -1);
+    const Request request = RequestBuilder::from_head(head, body, -1, false);
     x.answers.push_back(
         {200, head_if(head.method == "HEAD"), head.keep_alive, may_continue, digest_of(request)});
     if (!head.keep_alive) {

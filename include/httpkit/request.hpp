@@ -27,7 +27,8 @@ class Request {
   std::string_view query_string() const { return query_; }
   int version_minor() const { return version_minor_; }
   std::string_view protocol() const { return version_minor_ ? "HTTP/1.1" : "HTTP/1.0"; }
-  std::string_view scheme() const { return "http"; }
+  // "https" when the connection's stream has a protecting layer (TLS).
+  std::string_view scheme() const { return secure_ ? "https" : "http"; }
 
   // Header lookup is case-insensitive; repeated fields are all kept.
   std::span<const HeaderView> headers() const { return headers_; }
@@ -59,6 +60,7 @@ class Request {
   std::span<const HeaderView> headers_;
   int version_minor_ = 1;
   bool keep_alive_ = true;
+  bool secure_ = false;
 
   void load_addresses() const;
   int fd_ = -1;  // the connection, while the request is on its loop

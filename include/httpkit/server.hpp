@@ -16,13 +16,13 @@
 #include <string>
 #include <string_view>
 
+#include "httpkit/logger.hpp"
 #include "httpkit/request.hpp"
 #include "httpkit/response.hpp"
 
 namespace httpkit {
 
 using Handler = std::function<Response(const Request&)>;
-using Logger = std::function<void(std::string_view message)>;
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
@@ -68,7 +68,7 @@ struct ServerOptions {
   std::chrono::milliseconds ws_close_timeout{5'000};  // for the peer's close frame
 
   bool handle_signals = true;  // run(): SIGINT/SIGTERM stop gracefully
-  Logger log_error = {};       // default: stderr
+  Logger logger = {};          // null: log_to_stderr
 };
 
 enum class ServerStatus { stopped, running, stopping };

@@ -1,6 +1,7 @@
 // Small wrappers over the BSD socket calls the loops need.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -18,5 +19,8 @@ int reserve_port(const std::string& host, uint16_t port);
 uint16_t local_port_of(int fd);
 
 void set_nodelay(int fd);
+
+// The process's descriptor limit (RLIMIT_NOFILE, soft).
+std::size_t descriptor_limit();
 
 }  // namespace httpkit::io

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 #include <cstdio>
 #include <stdexcept>
 
@@ -15,8 +16,8 @@
 
 namespace httpkit::io {
 
-WorkerProcesses::WorkerProcesses(int count, WorkerMain main)
-    : main_(std::move(main)), pids_(std::size_t(count), -1) {}
+WorkerProcesses::WorkerProcesses(int count, WorkerMain main, Logger logger)
+    : main_(std::move(main)), logger_(std::move(logger)), pids_(std::size_t(count), -1) {}
 
 pid_t WorkerProcesses::spawn(int index, int ready_fd) {
   pid_t pid = fork();
@@ -31,7 +32,7 @@ pid_t WorkerProcesses::spawn(int index, int ready_fd) {
   try {
     status = main_(index, ready_fd);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "worker %d: %s\n", index, e.what());
+    logger_(LogLevel::error, "worker " + std::to_string(index) + ": " + e.what());
   }
   _exit(status);
 }
@@ -78,8 +79,9 @@ void WorkerProcesses::reap(bool restart) {
       if (pids_[i] != pid) continue;
       pids_[i] = -1;
       if (restart) {
-        std::fprintf(stderr, "httpkit: worker %zu (pid %d) exited (status %d); restarting\n", i,
-                     int(pid), status);
+        logger_(LogLevel::warning, "worker " + std::to_string(i) + " (pid " + std::to_string(pid) +
+                                       ") exited (status " + std::to_string(status) +
+                                       "); restarting");
         int pipe_fds[2];
         if (pipe2(pipe_fds, O_CLOEXEC) != 0) break;
         pids_[i] = spawn(int(i), pipe_fds[1]);

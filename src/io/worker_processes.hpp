@@ -11,6 +11,8 @@
 #include <functional>
 #include <vector>
 
+#include "httpkit/logger.hpp"
+
 namespace httpkit::io {
 
 class WorkerProcesses {
@@ -19,7 +21,7 @@ class WorkerProcesses {
   // returns the exit status.
   using WorkerMain = std::function<int(int index, int ready_fd)>;
 
-  WorkerProcesses(int count, WorkerMain main);
+  WorkerProcesses(int count, WorkerMain main, Logger logger = log_to_stderr);
 
   // Forks every worker and waits (up to `timeout`) until all are ready.
   // The caller must have blocked SIGCHLD (and the stop signals) first.
@@ -41,6 +43,7 @@ class WorkerProcesses {
   void reap(bool restart);
 
   WorkerMain main_;
+  Logger logger_;
   std::vector<pid_t> pids_;
   volatile bool stop_requested_ = false;
 };

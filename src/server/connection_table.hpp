@@ -7,7 +7,7 @@
 
 #include <cstddef>
 
-#include "server/connection.hpp"
+#include "server/server_connection.hpp"
 
 namespace httpkit::server {
 
@@ -20,14 +20,11 @@ class ConnectionTable {
 
   std::size_t capacity() const { return capacity_; }
   bool fits(int fd) const { return fd >= 0 && std::size_t(fd) < capacity_; }
-  Connection& at(int fd) { return slots_[fd]; }
+  ServerConnection& at(int fd) { return slots_[fd]; }
 
  private:
-  Connection* slots_ = nullptr;
+  ServerConnection* slots_ = nullptr;
   std::size_t capacity_ = 0;
 };
-
-// The process's descriptor limit (RLIMIT_NOFILE, soft).
-std::size_t descriptor_limit();
 
 }  // namespace httpkit::server

@@ -1,5 +1,15 @@
-// The HTTP server as one event loop sees it: its listener, its
-// connections, and the request/response cycle on each of them.
+// The HTTP server as one event loop sees it: its connections and their
+// life from accept to close. The work is split by protocol:
+//
+//   acceptor.cpp              new connections (class Acceptor)
+//   loop_server.cpp           events, deadlines, lifetime, graceful stop
+//   http1_connection.cpp      the HTTP/1 request cycle
+//   response_output.cpp       response heads and bodies onto the stream
+//   websocket_connection.cpp  frames in and out after the 101
+//   channel_plumbing.cpp      what a Channel's sends do to its connection
+//
+// Bytes move only through io::Stream, so a layer (TLS) under a connection
+// changes nothing here.
 #pragma once
 
 #include <array>
@@ -7,7 +17,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "http/chunked_decoder.hpp"
@@ -16,10 +28,12 @@
 #include "httpkit/server.hpp"
 #include "io/event_loop.hpp"
 #include "io/scheduled_tasks.hpp"
-#include "server/connection.hpp"
+#include "io/stream.hpp"
+#include "server/acceptor.hpp"
 #include "server/connection_table.hpp"
 #include "server/handler_pool.hpp"
 #include "server/server_channel.hpp"
+#include "server/server_connection.hpp"
 
 namespace httpkit::server {
 
@@ -51,6 +65,12 @@ class LoopServer {
 
   std::size_t connection_count() const { return connections_.load(std::memory_order_relaxed); }
 
+  // For the acceptor.
+  bool has_room() const {
+    return shared_.connections.load(std::memory_order_relaxed) < shared_.max_connections;
+  }
+  void adopt(int fd);
+
   // For channels (any thread unless noted).
   const ServerOptions& options() const { return options_; }
   std::atomic<std::size_t>& queued_total() { return shared_.queued_total; }
@@ -63,80 +83,85 @@ class LoopServer {
 
  private:
   friend class ServingScope;
-  static constexpr std::size_t kReadBufferSize = 64 * 1024;
   enum class Step : uint8_t { need_more, complete, failed };
 
-  static void on_listener_event(void* self, int fd, uint32_t events);
+  // Lifetime and events (loop_server.cpp).
   static void on_connection_event(void* self, int fd, uint32_t events);
   static void on_connection_timer(io::TimerNode* node);
   static void on_stop_timer(io::TimerNode* node);
-  static void on_accept_retry(io::TimerNode* node);
+  io::Stream stream(const ServerConnection& c) { return io::Stream(loop_, c.fd); }
+  // The connection served by this loop at `fd`, if it is still the one a
+  // task from outside the loop's call stack was made for.
+  ServerConnection* find(int fd, uint32_t generation);
+  void close_connection(ServerConnection& c, CloseStatus why = CloseStatus::server_close);
+  void release_closed();
+  void on_writable(ServerConnection& c);
+  void resume(ServerConnection& c);
+  void update_timer(ServerConnection& c);
+  void arm(ServerConnection& c, std::chrono::milliseconds delay);
 
-  void accept_all();
-  void on_readable(Connection& c);
-  void on_writable(Connection& c);
-  void resume(Connection& c);
-  void close_connection(Connection& c, CloseStatus why = CloseStatus::server_close);
-
-  // Request side.
-  bool consume(Connection& c, char* data, std::size_t size);
-  void drain_input(Connection& c);
-  std::size_t process(Connection& c, char* base, std::size_t size, RequestProgress& progress);
-  Step advance(Connection& c, RequestProgress& p, char* base, std::size_t size,
+  // The HTTP/1 request cycle (http1_connection.cpp).
+  void on_readable(ServerConnection& c, bool peer_closing);
+  void consume(ServerConnection& c, char* data, std::size_t size);
+  void drain_input(ServerConnection& c);
+  std::size_t process(ServerConnection& c, char* base, std::size_t size,
+                      RequestProgress& progress);
+  Step advance(ServerConnection& c, RequestProgress& p, char* base, std::size_t size,
                std::size_t& request_end);
-  void stash(Connection& c, const RequestProgress& p, const char* base, std::size_t size);
-  void dispatch(Connection& c, const RequestProgress& p, const char* base);
+  void stash(ServerConnection& c, const RequestProgress& p, const char* base, std::size_t size);
+  void dispatch(ServerConnection& c, const RequestProgress& p, const char* base);
   // Answers a request that cannot be served and ends the connection.
-  void fail(Connection& c, int status, std::string_view reason, std::string_view request);
-
-  // Response side.
-  void write_response(Connection& c, const ResponseContext& ctx, const Response& response);
+  void fail(ServerConnection& c, int status, std::string_view reason, std::string_view request);
   void complete_async(int fd, uint32_t generation, const ResponseContext& ctx,
                       const Response& response);
-  void flush(Connection& c);
-  void write_with_body(Connection& c, std::string_view body);
-  void send_file(Connection& c, int file_fd, off_t offset, std::size_t length);
-  bool continue_output(Connection& c);
-  void update_timer(Connection& c);
 
-  // Channels (loop_channels.cpp).
-  void start_channel(Connection& c, const ResponseContext& ctx, const ChannelBody& body);
-  void http_channel_apply(Connection& c, ServerChannel& ch, ServerChannel::Outgoing& out);
-  void finish_http_channel(Connection& c);
-  void release_channel(Connection& c, CloseStatus why);
-  void account_output(Connection& c, std::size_t leaving = 0);
-  void emit(Connection& c, std::string_view bytes);
+  // Responses onto the stream (response_output.cpp).
+  void write_response(ServerConnection& c, const ResponseContext& ctx, const Response& response);
+  void flush(ServerConnection& c);
+  void write_with_body(ServerConnection& c, std::string_view body);
+  void send_file(ServerConnection& c, int file_fd, off_t offset, std::size_t length);
+  bool continue_output(ServerConnection& c);
 
-  // WebSocket (loop_websocket.cpp).
-  void start_websocket(Connection& c, const ResponseContext& ctx, const ChannelBody& body);
-  void ws_readable(Connection& c);
-  void ws_consume(Connection& c, char* data, std::size_t size);
-  void ws_apply(Connection& c, ServerChannel& ch, ServerChannel::Outgoing& out);
-  void ws_close(Connection& c, ServerChannel& ch, uint16_t code, std::string_view reason);
-  void ws_timer_fired(Connection& c);
-  void arm_ws_timer(Connection& c);
-  // A new connection's deflate context: the loop's shared one for its
-  // window sizes when no context takeover was agreed, else its own.
-  ws::DeflateContext* deflate_context(const ws::DeflateParams& params);
+  // Channels (channel_plumbing.cpp).
+  void start_channel(ServerConnection& c, const ResponseContext& ctx, const ChannelBody& body);
+  void http_channel_apply(ServerConnection& c, ServerChannel& ch, ServerChannel::Outgoing& out);
+  void finish_http_channel(ServerConnection& c);
+  void release_channel(ServerConnection& c, CloseStatus why);
+  void account_output(ServerConnection& c, std::size_t leaving = 0);
+  void emit(ServerConnection& c, std::string_view bytes);
 
-  bool busy(const Connection& c) const {
-    return c.phase == Phase::busy || c.phase == Phase::websocket || c.output || c.close_after_write;
+  // WebSocket (websocket_connection.cpp).
+  void start_websocket(ServerConnection& c, const ResponseContext& ctx, const ChannelBody& body);
+  void ws_readable(ServerConnection& c, bool peer_closing);
+  void ws_consume(ServerConnection& c, char* data, std::size_t size);
+  void ws_apply(ServerConnection& c, ServerChannel& ch, ServerChannel::Outgoing& out);
+  void ws_close(ServerConnection& c, ServerChannel& ch, uint16_t code, std::string_view reason);
+  void ws_timer_fired(ServerConnection& c);
+  void arm_ws_timer(ServerConnection& c);
+  // The loop owns every deflate context. A channel gets the shared one for
+  // its window sizes when no context takeover was agreed, else one of its
+  // own, kept until the channel is released.
+  void attach_deflate(ServerChannel& ch, const ws::DeflateParams& params);
+  void detach_deflate(ServerChannel& ch);
+
+  bool busy(const ServerConnection& c) const {
+    return c.phase == Phase::busy || c.phase == Phase::websocket || c.output ||
+           c.close_after_write;
   }
 
   SharedState& shared_;
   const ServerOptions& options_;
   io::EventLoop loop_;
-  int listen_fd_;
-  uint8_t listener_kind_ = 0, connection_kind_ = 0;
-  bool accepting_paused_ = false;
+  Acceptor acceptor_;
+  uint8_t connection_kind_ = 0;
   bool draining_ = false;
   std::atomic<std::size_t> connections_{0};
-  struct LoopTimer : io::TimerNode {
+  struct StopTimer {
+    io::TimerNode node;
     LoopServer* self = nullptr;
-  };
-  LoopTimer stop_timer_, accept_retry_timer_;
+  } stop_timer_;
+  std::vector<int> closed_;  // closed this iteration; released after it
 
-  std::unique_ptr<char[]> read_buffer_;
   std::string out_;  // responses produced for the connection being served
   std::vector<http::HeaderField> header_storage_;
   http::RequestHead parsed_head_;           // the last head advance() parsed...
@@ -146,9 +171,10 @@ class LoopServer {
   ws::SharedDeflateContext shared_deflate_;  // for connections without context takeover
   // ...and the contexts that use it, one per (server, client) window bits 8..15.
   std::array<std::unique_ptr<ws::DeflateContext>, 64> stateless_deflate_;
-  std::string frame_scratch_;      // a compressed message being framed
-  Connection* serving_ = nullptr;  // the connection whose bytes out_ holds
-  bool hangup_seen_ = false;       // the event being handled reported the peer's FIN
+  // ...and those of channels that keep context.
+  std::unordered_map<const ws::DeflateContext*, std::unique_ptr<ws::DeflateContext>> kept_deflate_;
+  std::string frame_scratch_;            // a compressed message being framed
+  ServerConnection* serving_ = nullptr;  // the connection whose bytes out_ holds
 };
 
 // Marks `c` as the connection the loop's output buffer is for, for the
@@ -156,7 +182,7 @@ class LoopServer {
 // a second channel), it sets the first one's pending output aside.
 class ServingScope {
  public:
-  ServingScope(LoopServer& server, Connection& c)
+  ServingScope(LoopServer& server, ServerConnection& c)
       : server_(server), was_(server.serving_), nested_(was_ == &c) {
     if (nested_) return;
     if (was_) saved_.swap(server_.out_);
@@ -175,7 +201,7 @@ class ServingScope {
 
  private:
   LoopServer& server_;
-  Connection* was_;
+  ServerConnection* was_;
   bool nested_;
   std::string saved_;
 };

@@ -9,7 +9,8 @@
 
 namespace httpkit {
 
-Request RequestBuilder::from_head(const http::RequestHead& head, std::string_view body, int fd) {
+Request RequestBuilder::from_head(const http::RequestHead& head, std::string_view body, int fd,
+                                  bool secure) {
   Request r;
   r.method_ = head.method;
   r.target_ = head.target;
@@ -20,6 +21,7 @@ Request RequestBuilder::from_head(const http::RequestHead& head, std::string_vie
   r.version_minor_ = head.version_minor;
   r.keep_alive_ = head.keep_alive;
   r.fd_ = fd;
+  r.secure_ = secure;
   return r;
 }
 

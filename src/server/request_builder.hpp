@@ -11,8 +11,10 @@ namespace httpkit {
 class RequestBuilder {
  public:
   // Views into the bytes behind `head` and `body`; `fd` is asked for the
-  // peer's address only if the handler wants it.
-  static Request from_head(const http::RequestHead& head, std::string_view body, int fd);
+  // peer's address only if the handler wants it; `secure`: the stream has
+  // a protecting layer.
+  static Request from_head(const http::RequestHead& head, std::string_view body, int fd,
+                           bool secure);
 };
 
 }  // namespace httpkit

@@ -31,10 +31,6 @@ int resolve_threads(int threads) {
   return n ? int(n) : 1;
 }
 
-void log_to_stderr(std::string_view message) {
-  std::fprintf(stderr, "httpkit: %.*s\n", int(message.size()), message.data());
-}
-
 sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -120,7 +116,7 @@ int auto_process_count(std::size_t max_connections, int threads) {
   (void)threads;  // all loops of a process share its descriptor limit
   if (max_connections == 0) return 1;
   double per_process =
-      double(server::descriptor_limit() - std::min(server::descriptor_limit() / 2,
+      double(io::descriptor_limit() - std::min(io::descriptor_limit() / 2,
                                                    kReservedDescriptors)) * kAutoFill;
   return std::max(1, int(std::ceil(double(max_connections) / per_process)));
 }
@@ -144,7 +140,7 @@ struct Server::Impl {
   // each process is bounded by its descriptors.
   std::size_t process_limit() const {
     std::size_t by_descriptors =
-        server::descriptor_limit() - std::min(server::descriptor_limit() / 2, kReservedDescriptors);
+        io::descriptor_limit() - std::min(io::descriptor_limit() / 2, kReservedDescriptors);
     if (options.max_connections && processes == 1)
       return std::min(by_descriptors, options.max_connections);
     return by_descriptors;
@@ -179,7 +175,8 @@ struct Server::Impl {
           server.stop();
           joiner.join();
           return 0;
-        });
+        },
+        options.logger);
     sigset_t set = stop_signals();
     sigaddset(&set, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -190,7 +187,7 @@ struct Server::Impl {
 };
 
 Server::Server(Handler handler, ServerOptions options) : impl_(std::make_unique<Impl>()) {
-  if (!options.log_error) options.log_error = log_to_stderr;
+  if (!options.logger) options.logger = log_to_stderr;
   impl_->handler = std::move(handler);
   impl_->threads = resolve_threads(options.threads);
   impl_->processes = options.processes > 0

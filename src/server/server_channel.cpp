@@ -4,7 +4,7 @@
 
 namespace httpkit::server {
 
-ServerChannel::ServerChannel(LoopServer& loop, Connection& connection,
+ServerChannel::ServerChannel(LoopServer& loop, ServerConnection& connection,
                              std::shared_ptr<const ChannelHandlers> handlers,
                              const ResponseContext& ctx, bool websocket)
     : loop_(loop),

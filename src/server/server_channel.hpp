@@ -14,35 +14,7 @@
 namespace httpkit::server {
 
 class LoopServer;
-struct Connection;
-
-// The permessage-deflate state of a WebSocket channel: usually (no context
-// takeover agreed) a context its loop shares with every connection of the
-// same window sizes, so deflate costs an idle connection nothing; a context
-// of its own when the handshake agreed to keep context.
-class ChannelDeflate {
- public:
-  ChannelDeflate() = default;
-  ~ChannelDeflate() { reset(); }
-  ChannelDeflate(const ChannelDeflate&) = delete;
-  ChannelDeflate& operator=(const ChannelDeflate&) = delete;
-
-  // `context` is owned when it keeps context, the loop's otherwise.
-  void set(ws::DeflateContext* context) {
-    reset();
-    context_ = context;
-  }
-  void reset() {
-    if (context_ && context_->keeps_context()) delete context_;
-    context_ = nullptr;
-  }
-  ws::DeflateContext* get() const { return context_; }
-  ws::DeflateContext* operator->() const { return context_; }
-  explicit operator bool() const { return context_ != nullptr; }
-
- private:
-  ws::DeflateContext* context_ = nullptr;
-};
+struct ServerConnection;
 
 // What the request that opened the channel means for its response.
 struct ResponseContext {
@@ -53,7 +25,7 @@ struct ResponseContext {
 
 class ServerChannel final : public Channel, public std::enable_shared_from_this<ServerChannel> {
  public:
-  ServerChannel(LoopServer& loop, Connection& connection,
+  ServerChannel(LoopServer& loop, ServerConnection& connection,
                 std::shared_ptr<const ChannelHandlers> handlers, const ResponseContext& ctx,
                 bool websocket);
 
@@ -101,7 +73,11 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   std::shared_ptr<ServerChannel> self_;  // the connection's reference, while open
   std::atomic<std::size_t> queued_{0};
   std::size_t output_counted_ = 0;  // loop only: this connection's unsent bytes in queued_
-  ChannelDeflate deflate_;          // WebSocket with permessage-deflate agreed
+  // WebSocket with permessage-deflate agreed: a context its loop owns,
+  // usually (no context takeover) shared with every connection of the same
+  // window sizes, so deflate costs an idle connection nothing
+  // (LoopServer::attach_deflate / detach_deflate).
+  ws::DeflateContext* deflate_ = nullptr;
   std::unique_ptr<ws::MessageAssembler> assembler_;  // only while a frame is half-read
   int fd_;
   uint32_t generation_;

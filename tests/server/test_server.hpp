@@ -13,7 +13,7 @@ inline ServerOptions test_options() {
   o.port = 0;
   o.threads = 1;
   o.handle_signals = false;
-  o.log_error = [](std::string_view) {};
+  o.logger = [](httpkit::LogLevel, std::string_view) {};
   return o;
 }
 

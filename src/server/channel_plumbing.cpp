@@ -20,7 +20,7 @@ void append_chunk(std::string& out, std::string_view data) {
 
 }  // namespace
 
-void LoopServer::start_channel(Connection& c, const ResponseContext& ctx, const ChannelBody& body) {
+void LoopServer::start_channel(ServerConnection& c, const ResponseContext& ctx, const ChannelBody& body) {
   auto channel = std::make_shared<ServerChannel>(*this, c, body.handlers, ctx, false);
   channel->self_ = channel;
   c.channel = channel.get();
@@ -52,10 +52,10 @@ void LoopServer::channel_apply(ServerChannel& ch, ServerChannel::Outgoing out) {
     shared_.queued_total.fetch_sub(bytes, std::memory_order_relaxed);
   };
 
-  Connection& c = shared_.table.at(ch.fd_);
-  if (c.owner != this || c.generation != ch.generation_ || c.channel != &ch) return leave();
+  ServerConnection* found = find(ch.fd_, ch.generation_);
+  if (!found || found->channel != &ch) return leave();
+  ServerConnection& c = *found;
   ServingScope scope(*this, c);
-  const uint32_t generation = c.generation;
   if (out.op == ServerChannel::Op::abort) {
     leave();
     close_connection(c, CloseStatus::server_close);
@@ -66,10 +66,10 @@ void LoopServer::channel_apply(ServerChannel& ch, ServerChannel::Outgoing out) {
   } else {
     http_channel_apply(c, ch, out);
   }
-  if (c.generation != generation || scope.nested()) return leave();
+  if (c.closed() || scope.nested()) return leave();
   if (c.channel == &ch) {
     flush(c);
-    if (c.generation == generation && c.channel == &ch) return account_output(c, bytes);
+    if (!c.closed() && c.channel == &ch) return account_output(c, bytes);
     return leave();
   }
   leave();  // the response is complete: the channel is done with the queue
@@ -77,20 +77,19 @@ void LoopServer::channel_apply(ServerChannel& ch, ServerChannel::Outgoing out) {
     // Serving the requests queued behind this response would parse heads
     // into the storage the other connection's handler still reads: later.
     flush(c);
-    if (c.generation != generation) return;
-    int fd = c.fd;
-    loop_.post([this, fd, generation] {
-      Connection& again = shared_.table.at(fd);
-      if (again.owner != this || again.generation != generation) return;
-      ServingScope later(*this, again);
-      resume(again);
+    if (c.closed()) return;
+    loop_.post([this, fd = c.fd, generation = c.generation] {
+      if (ServerConnection* again = find(fd, generation)) {
+        ServingScope later(*this, *again);
+        resume(*again);
+      }
     });
   } else {
     resume(c);  // the response is complete: serve what is queued behind it
   }
 }
 
-void LoopServer::http_channel_apply(Connection& c, ServerChannel& ch,
+void LoopServer::http_channel_apply(ServerConnection& c, ServerChannel& ch,
                                     ServerChannel::Outgoing& out) {
   using Op = ServerChannel::Op;
   if (out.op == Op::ping) return;
@@ -165,17 +164,17 @@ void LoopServer::http_channel_apply(Connection& c, ServerChannel& ch,
 
 // The channel's response is complete; the connection goes back to serving
 // requests (or closes, if the response said so).
-void LoopServer::finish_http_channel(Connection& c) {
+void LoopServer::finish_http_channel(ServerConnection& c) {
   release_channel(c, CloseStatus::server_close);
   c.phase = Phase::idle;
 }
 
-void LoopServer::release_channel(Connection& c, CloseStatus why) {
+void LoopServer::release_channel(ServerConnection& c, CloseStatus why) {
   ServerChannel& ch = *c.channel;
   c.channel = nullptr;
   ch.open_.store(false, std::memory_order_release);
   ch.assembler_.reset();
-  ch.deflate_.reset();
+  detach_deflate(ch);
   // A WebSocket that ends without a close frame ended abnormally (1006).
   if (ch.websocket_ && why == CloseStatus::client_close) why = CloseStatus::abnormal;
   // Unsent bytes of a closed channel no longer count against the caps.
@@ -190,7 +189,7 @@ void LoopServer::release_channel(Connection& c, CloseStatus why) {
 // `leaving`, a message just handed to the socket, off the queue in the same
 // change), and tells the handler when the queue drained below the low-water
 // mark.
-void LoopServer::account_output(Connection& c, std::size_t leaving) {
+void LoopServer::account_output(ServerConnection& c, std::size_t leaving) {
   ServerChannel& ch = *c.channel;
   const std::size_t unsent = c.output ? c.output->bytes.size() - c.output->offset : 0;
   const std::size_t counted = ch.output_counted_ + leaving;
@@ -214,7 +213,7 @@ void LoopServer::account_output(Connection& c, std::size_t leaving) {
   }
 }
 
-void LoopServer::emit(Connection& c, std::string_view bytes) {
+void LoopServer::emit(ServerConnection& c, std::string_view bytes) {
   ServingScope scope(*this, c);
   out_.append(bytes);
   if (!scope.nested()) flush(c);

@@ -1,10 +1,7 @@
 // The loop's side of WebSocket (RFC 6455): the switch from HTTP, frames in
 // and out through the pure ws/ layer, the close handshake, pings and
 // deadlines.
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "server/loop_server.hpp"
@@ -14,13 +11,11 @@
 namespace httpkit::server {
 namespace {
 
-uint64_t ms(std::chrono::milliseconds d) {
-  return uint64_t(d.count());
-}
+uint64_t ms(std::chrono::milliseconds d) { return uint64_t(d.count()); }
 
 }  // namespace
 
-void LoopServer::start_websocket(Connection& c, const ResponseContext&, const ChannelBody& body) {
+void LoopServer::start_websocket(ServerConnection& c, const ResponseContext&, const ChannelBody& body) {
   // The 101 carries Connection: Upgrade, which the response writer keeps for
   // itself; write this head by hand.
   out_.append("HTTP/1.1 101 Switching Protocols\r\n");
@@ -43,7 +38,7 @@ void LoopServer::start_websocket(Connection& c, const ResponseContext&, const Ch
   auto channel = std::make_shared<ServerChannel>(*this, c, body.handlers, ResponseContext{}, true);
   channel->self_ = channel;
   channel->last_activity_ms_ = uint32_t(loop_.now_ms());
-  if (body.websocket->deflate) channel->deflate_.set(deflate_context(*body.websocket->deflate));
+  if (body.websocket->deflate) attach_deflate(*channel, *body.websocket->deflate);
   c.channel = channel.get();
   c.phase = Phase::websocket;
   c.in_body = false;
@@ -51,49 +46,45 @@ void LoopServer::start_websocket(Connection& c, const ResponseContext&, const Ch
   if (channel->handlers().on_open) channel->handlers().on_open(channel);
 }
 
-void LoopServer::ws_readable(Connection& c) {
-  const uint32_t generation = c.generation;
+void LoopServer::ws_readable(ServerConnection& c, bool peer_closing) {
   // Writes what the bytes read so far produced and counts what the socket
   // refused against the channel's queue caps. False if that closed `c`.
   const auto push = [&] {
     flush(c);
-    if (c.generation == generation && c.channel) account_output(c);  // may run on_drain
-    return c.generation == generation;
+    if (!c.closed() && c.channel) account_output(c);  // may run on_drain
+    return !c.closed();
   };
-  for (;;) {
-    if (c.output) {
-      // What we owe the peer cannot go out: read nothing more from it until
-      // it drains (TCP backpressure: the peer's own sends then block), so a
-      // peer that sends without reading cannot make us queue without end.
-      c.read_pending = true;
-      break;
-    }
-    ssize_t n = recv(c.fd, read_buffer_.get(), kReadBufferSize, 0);
-    if (n > 0) {
-      ws_consume(c, read_buffer_.get(), std::size_t(n));
-      if (c.generation != generation) return;
-      // Out before the next read, so that the check above sees it. (What is
-      // left unread when it stops is reported again, with the peer's FIN if
-      // any, by the io::kWritable event that finds the socket writable.)
-      if (!push()) return;
-      if (std::size_t(n) < kReadBufferSize && !hangup_seen_) break;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+  // What we owe the peer cannot go out: read nothing more from it until it
+  // drains (TCP backpressure: the peer's own sends then block), so a peer
+  // that sends without reading cannot make us queue without end. (What is
+  // left unread is reported again, with the peer's FIN if any, by the
+  // kWritable event that finds the socket writable.)
+  const auto owing = [&] {
+    if (c.output) c.read_pending = true;
+    return bool(c.output);
+  };
+  io::IoResult r;
+  if (!owing()) {
+    r = stream(c).receive_all(peer_closing, [&](std::span<char> bytes) {
+      ws_consume(c, bytes.data(), bytes.size());
+      // Out before the next read, so that owing() sees it.
+      return !c.closed() && push() && !owing();
+    });
+    if (c.closed()) return;
+  }
+  if (r.status == io::IoStatus::closed || r.status == io::IoStatus::failed) {
     // EOF or a reset: after our close frame that is the expected end.
-    CloseStatus why =
+    const CloseStatus why =
         c.channel && c.channel->close_sent_ ? CloseStatus::normal : CloseStatus::client_close;
     flush(c);
-    if (c.generation == generation) close_connection(c, why);
+    if (!c.closed()) close_connection(c, why);
     return;
   }
   if (push()) update_timer(c);
 }
 
-void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
+void LoopServer::ws_consume(ServerConnection& c, char* data, std::size_t size) {
   ServerChannel& ch = *c.channel;
-  const uint32_t generation = c.generation;
   ch.last_activity_ms_ = uint32_t(loop_.now_ms());
   // An assembler lives on the heap only while a frame is half-read; the
   // common read of whole frames uses one on the stack.
@@ -111,7 +102,7 @@ void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
   std::size_t pong_size = 0;
   bool pong_due = false;
   const auto answer_pings = [&] {
-    if (!pong_due || ch.close_sent_ || c.generation != generation) return;
+    if (!pong_due || ch.close_sent_ || c.closed()) return;
     pong_due = false;
     std::string pong;
     ws::append_pong_frame(pong, {pong_payload, pong_size});
@@ -120,11 +111,11 @@ void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
 
   bool done = false;
   while (!done) {
-    ws::Event e = assembler.next(data, size, ch.deflate_.get());
+    ws::Event e = assembler.next(data, size, ch.deflate_);
     data += e.consumed;
     size -= e.consumed;
     if (e.kind != ws::EventKind::ping) answer_pings();
-    if (c.generation != generation) return;
+    if (c.closed()) return;
     switch (e.kind) {
       case ws::EventKind::need_more:
         done = true;
@@ -157,10 +148,10 @@ void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
           ch.open_.store(false, std::memory_order_release);
           emit(c, frame);
         }
-        if (c.generation != generation) return;
+        if (c.closed()) return;
         c.close_after_write = true;
         flush(c);
-        if (c.generation != generation) return;
+        if (c.closed()) return;
         if (c.output) {
           ch.close_reason_ = why;  // on_writable closes once the echo is out
         } else {
@@ -170,13 +161,13 @@ void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
       }
       case ws::EventKind::error:
         ws_close(c, ch, e.code, e.payload);
-        if (c.generation != generation) return;
+        if (c.closed()) return;
         c.close_after_write = true;  // no more reading: the stream is in doubt
         flush(c);
-        if (c.generation == generation && !c.output) close_connection(c, close_status_of(e.code));
+        if (!c.closed() && !c.output) close_connection(c, close_status_of(e.code));
         return;
     }
-    if (c.generation != generation) return;
+    if (c.closed()) return;
   }
   if (assembler.idle()) {
     ch.assembler_.reset();
@@ -185,7 +176,7 @@ void LoopServer::ws_consume(Connection& c, char* data, std::size_t size) {
   }
 }
 
-void LoopServer::ws_apply(Connection& c, ServerChannel& ch, ServerChannel::Outgoing& out) {
+void LoopServer::ws_apply(ServerConnection& c, ServerChannel& ch, ServerChannel::Outgoing& out) {
   using Op = ServerChannel::Op;
   if (ch.close_sent_) return;
   switch (out.op) {
@@ -226,7 +217,7 @@ void LoopServer::ws_apply(Connection& c, ServerChannel& ch, ServerChannel::Outgo
 
 // Sends our close frame; the connection ends when the peer answers, or at
 // the close deadline.
-void LoopServer::ws_close(Connection& c, ServerChannel& ch, uint16_t code,
+void LoopServer::ws_close(ServerConnection& c, ServerChannel& ch, uint16_t code,
                           std::string_view reason) {
   if (ch.close_sent_) return;
   ch.close_sent_ = true;
@@ -235,20 +226,29 @@ void LoopServer::ws_close(Connection& c, ServerChannel& ch, uint16_t code,
   std::string frame;
   ws::append_close_frame(frame, code, reason);
   emit(c, frame);
-  if (c.channel == &ch) loop_.timers().arm(c.timer, loop_.now_ms(), ms(options_.ws_close_timeout));
+  if (c.channel == &ch) arm(c, options_.ws_close_timeout);
 }
 
-ws::DeflateContext* LoopServer::deflate_context(const ws::DeflateParams& params) {
-  if (!params.server_no_context_takeover || !params.client_no_context_takeover)
-    return new ws::DeflateContext(params, ws::Role::server, shared_deflate_);  // the channel's
+void LoopServer::attach_deflate(ServerChannel& ch, const ws::DeflateParams& params) {
+  if (!params.server_no_context_takeover || !params.client_no_context_takeover) {
+    auto context = std::make_unique<ws::DeflateContext>(params, ws::Role::server, shared_deflate_);
+    ch.deflate_ = context.get();
+    kept_deflate_.emplace(ch.deflate_, std::move(context));
+    return;
+  }
   const auto index = [](uint8_t bits) { return std::clamp<int>(bits, 8, 15) - 8; };
   auto& slot = stateless_deflate_[index(params.server_max_window_bits) * 8 +
                                   index(params.client_max_window_bits)];
   if (!slot) slot = std::make_unique<ws::DeflateContext>(params, ws::Role::server, shared_deflate_);
-  return slot.get();
+  ch.deflate_ = slot.get();
 }
 
-void LoopServer::arm_ws_timer(Connection& c) {
+void LoopServer::detach_deflate(ServerChannel& ch) {
+  if (ch.deflate_ && ch.deflate_->keeps_context()) kept_deflate_.erase(ch.deflate_);
+  ch.deflate_ = nullptr;
+}
+
+void LoopServer::arm_ws_timer(ServerConnection& c) {
   ServerChannel& ch = *c.channel;
   const uint64_t now = loop_.now_ms();
   uint64_t due = UINT64_MAX;
@@ -270,7 +270,7 @@ void LoopServer::arm_ws_timer(Connection& c) {
   loop_.timers().arm(c.timer, now, due > now ? due - now : 0);
 }
 
-void LoopServer::ws_timer_fired(Connection& c) {
+void LoopServer::ws_timer_fired(ServerConnection& c) {
   ServerChannel& ch = *c.channel;
   const uint64_t now = loop_.now_ms();
   if (ch.close_sent_) {  // the peer never answered our close
@@ -290,11 +290,10 @@ void LoopServer::ws_timer_fired(Connection& c) {
   if (options_.ws_ping_interval.count() > 0 && idle >= ms(options_.ws_ping_interval)) {
     ws::append_ping_frame(out_, {});
     ch.awaiting_pong_ = true;
-    const uint32_t generation = c.generation;
     flush(c);
-    if (c.generation != generation) return;
+    if (c.closed()) return;
     account_output(c);
-    if (c.generation != generation || c.output) return;
+    if (c.closed() || c.output) return;
   }
   arm_ws_timer(c);
 }

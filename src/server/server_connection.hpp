@@ -1,14 +1,24 @@
 // Per-connection state of the HTTP server.
 //
 // An idle keep-alive connection is this fixed struct and nothing else: the
-// two pointers below stay null until a request arrives in pieces or the
+// two pending buffers stay empty until a request arrives in pieces or the
 // socket refuses bytes, and are freed as soon as that is over.
+//
+// Lifetime: close_connection() ends a connection at once (phase `closed`:
+// no more reads, writes or callbacks) but the descriptor is closed, and
+// the slot recycled, only after the loop iteration (LoopServer::
+// release_closed). So code that called into a handler just asks
+// `c.closed()`; only work arriving from outside the loop's call stack (a
+// worker thread's response, a channel's send) identifies its connection
+// by (fd, generation).
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "http/chunked_decoder.hpp"
@@ -44,23 +54,32 @@ struct PendingInput {
 struct PendingOutput {
   std::string bytes;
   std::size_t offset = 0;
-  int file_fd = -1;
+  int file_fd = -1;  // owned
   off_t file_offset = 0;
   std::size_t file_remaining = 0;
+
+  PendingOutput() = default;
+  PendingOutput(const PendingOutput&) = delete;
+  PendingOutput& operator=(const PendingOutput&) = delete;
+  ~PendingOutput() {
+    if (file_fd >= 0) ::close(file_fd);
+  }
+  std::size_t unsent_bytes() const { return bytes.size() - offset; }
 };
 
 enum class Phase : uint8_t {
-  idle,     // between requests (keep-alive timer)
-  reading,  // part of a request is here (header or body timer)
-  busy,     // a handler runs elsewhere, or a channel holds the response
+  idle,       // between requests (keep-alive timer)
+  reading,    // part of a request is here (header or body timer)
+  busy,       // a handler runs elsewhere, or a channel holds the response
   websocket,  // upgraded: frames, not requests
+  closed,     // ended; the slot is recycled after this loop iteration
 };
 
-struct Connection {
+struct ServerConnection {
   io::TimerNode timer;  // the one deadline that applies in the current phase
-  PendingInput* input = nullptr;
-  PendingOutput* output = nullptr;
-  LoopServer* owner = nullptr;
+  std::unique_ptr<PendingInput> input;
+  std::unique_ptr<PendingOutput> output;
+  LoopServer* owner = nullptr;       // the loop serving it; null in a free slot
   ServerChannel* channel = nullptr;  // owned by the channel itself while open
   int fd = -1;
   uint32_t generation = 0;  // tells a recycled fd from the connection a task was for
@@ -69,9 +88,10 @@ struct Connection {
   bool read_pending = false;       // stopped reading with bytes possibly left in the socket
   bool in_body = false;            // the timer is the body timer
 
-  bool open() const { return owner != nullptr; }
+  bool closed() const { return phase == Phase::closed; }
 };
 
-static_assert(sizeof(Connection) <= 80, "an idle connection must stay small");
+static_assert(sizeof(ServerConnection) <= 80, "an idle connection must stay small");
+static_assert(sizeof(std::unique_ptr<PendingOutput>) == sizeof(void*), "owning costs no bytes");
 
 }  // namespace httpkit::server
