@@ -328,35 +328,30 @@ void ClientWorker::start_request(LoadConnection& c, int fd) {
   c.sent_at_us = now_us();
   slot_.requests_sent.add();
   loop_.timers().arm(c.timer, loop_.now_ms(), options_.response_timeout_ms);
-  ssize_t n;
-  do
-    n = send(fd, request, size, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n == ssize_t(size)) {
+  const io::IoResult r = io::Stream(loop_, fd).send(std::string_view(request, size));
+  if (r.bytes == size) {
     c.state = LoadState::awaiting;
     return;
   }
-  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+  if (r.status == io::IoStatus::failed) {
     fail(c, fd, LoadFailure::reset);
     return;
   }
   // The socket took only part of it (rare: it was empty a moment ago).
-  c.http.request_offset = uint8_t(n < 0 ? 0 : n);
+  c.http.request_offset = uint8_t(r.bytes);
   c.state = LoadState::sending;
 }
 
 void ClientWorker::continue_send(LoadConnection& c, int fd) {
   char request[HttpExchange::kMaxRequest];
   const std::size_t size = exchange_.request_of(c, request);
-  ssize_t n;
-  do
-    n = send(fd, request + c.http.request_offset, size - c.http.request_offset, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) fail(c, fd, LoadFailure::reset);
+  const io::IoResult r = io::Stream(loop_, fd).send(
+      std::string_view(request + c.http.request_offset, size - c.http.request_offset));
+  if (r.status == io::IoStatus::failed) {
+    fail(c, fd, LoadFailure::reset);
     return;
   }
-  c.http.request_offset = uint8_t(c.http.request_offset + n);
+  c.http.request_offset = uint8_t(c.http.request_offset + r.bytes);
   if (c.http.request_offset == size) c.state = LoadState::awaiting;
 }
 
@@ -403,17 +398,19 @@ void ClientWorker::complete_response(LoadConnection& c) {
 // Something happened on a connection that has nothing to say: the server
 // closed it, reset it, or sent bytes nobody asked for.
 void ClientWorker::check_idle(LoadConnection& c, int fd) {
-  char byte;
-  ssize_t n;
-  do
-    n = recv(fd, &byte, 1, MSG_PEEK);
-  while (n < 0 && errno == EINTR);
-  if (n > 0) {
-    fail(c, fd, LoadFailure::wrong_response);
-  } else if (n == 0) {
-    fail(c, fd, LoadFailure::unexpected_close);
-  } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-    fail(c, fd, LoadFailure::reset);
+  std::span<char> bytes;
+  switch (io::Stream(loop_, fd).receive(bytes).status) {
+    case io::IoStatus::done:
+      fail(c, fd, LoadFailure::wrong_response);
+      break;
+    case io::IoStatus::closed:
+      fail(c, fd, LoadFailure::unexpected_close);
+      break;
+    case io::IoStatus::failed:
+      fail(c, fd, LoadFailure::reset);
+      break;
+    case io::IoStatus::again:
+      break;
   }
 }
 
@@ -449,33 +446,23 @@ bool ClientWorker::send_ws(LoadConnection& c, int fd, std::string_view bytes) {
     WsExchange::hold_unsent(c, bytes);  // frames must not interleave
     return true;
   }
-  ssize_t n;
-  do
-    n = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      fail(c, fd, LoadFailure::reset);
-      return false;
-    }
-    n = 0;
+  const io::IoResult r = io::Stream(loop_, fd).send(bytes);
+  if (r.status == io::IoStatus::failed) {
+    fail(c, fd, LoadFailure::reset);
+    return false;
   }
-  if (std::size_t(n) < bytes.size()) WsExchange::hold_unsent(c, bytes.substr(std::size_t(n)));
+  if (r.bytes < bytes.size()) WsExchange::hold_unsent(c, bytes.substr(r.bytes));
   return true;
 }
 
 bool ClientWorker::flush_ws(LoadConnection& c, int fd) {
   const std::string_view pending = WsExchange::unsent(c);
-  ssize_t n;
-  do
-    n = send(fd, pending.data(), pending.size(), MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+  const io::IoResult r = io::Stream(loop_, fd).send(pending);
+  if (r.status == io::IoStatus::failed) {
     fail(c, fd, LoadFailure::reset);
     return false;
   }
-  WsExchange::drop_unsent(c, std::size_t(n));
+  WsExchange::drop_unsent(c, r.bytes);
   if (c.state == LoadState::sending && WsExchange::unsent(c).empty()) {
     c.state = LoadState::awaiting;
   }
@@ -529,7 +516,7 @@ void ClientWorker::say_goodbye(LoadConnection& c, int fd) {
   if (c.state == LoadState::connecting || !c.ws.upgraded || !WsExchange::unsent(c).empty()) return;
   ws_output_.clear();
   WsExchange::append_goodbye(ws_output_);
-  (void)send(fd, ws_output_.data(), ws_output_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)io::Stream(loop_, fd).send(ws_output_);
 }
 
 // ------------------------------------------------------------ closing
