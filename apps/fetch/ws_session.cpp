@@ -33,10 +33,8 @@ int run_websocket_session(Client& client, const std::string& url, const RequestO
   };
   handlers.on_close = [&](WebSocket& ws, CloseStatus why, std::string_view reason) {
     if (status == 0 && why != CloseStatus::normal && why != CloseStatus::no_status) {
-      const std::string_view name = to_string(why);
-      std::fprintf(stderr, "httpkit-fetch: websocket closed: %u (%.*s) %.*s\n",
-                   unsigned(ws.close_code()), int(name.size()), name.data(), int(reason.size()),
-                   reason.data());
+      std::fprintf(stderr, "httpkit-fetch: websocket closed: %u %.*s\n", unsigned(ws.close_code()),
+                   int(reason.size()), reason.data());
       status = 56;
     }
     done = true;
