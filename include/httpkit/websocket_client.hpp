@@ -1,6 +1,7 @@
-// The WebSocket client: the same names as the server's Channel (send,
-// ping, close, open(), on_receive, on_close with a CloseStatus), over the client's connections
-// (TLS, proxy CONNECT tunnel, DNS, timeouts all as for HTTP requests).
+// The WebSocket client, with the names of the server's Channel (send,
+// send_binary, ping, close, open(), on_receive, on_close with a
+// CloseStatus), over the client's connections (TLS, proxy CONNECT tunnel,
+// DNS, timeouts all as for HTTP requests).
 //
 //   auto ws = client.websocket({.url = "wss://example.com/chat"},
 //       {.on_open = [](httpkit::WebSocket& ws) { ws.send("hello"); },
@@ -61,9 +62,11 @@ struct WebSocketOptions {
 class WebSocket {
  public:
   WebSocket();
-  // Queue a message. False when the socket is closing/closed or the send
-  // buffer is full.
-  bool send(std::string data, bool binary = false);
+  // Queue a text message (send) or a binary one (send_binary), as the
+  // server's Channel does. False when the socket is closing/closed or the
+  // send buffer is full.
+  bool send(std::string data);
+  bool send_binary(std::string data);
   bool ping(std::string payload = {});
   // Starts the closing handshake with `code`. Idempotent: false when the
   // socket is already closing or closed.
@@ -78,6 +81,7 @@ class WebSocket {
  private:
   friend class client::WsSession;
   friend class Client;
+  bool queue(std::string data, bool binary);
   struct State;
   std::shared_ptr<State> state_;
 };

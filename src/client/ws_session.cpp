@@ -259,7 +259,15 @@ using client::WsSession;
 
 WebSocket::WebSocket() : state_(std::make_shared<State>()) {}
 
-bool WebSocket::send(std::string data, bool binary) {
+bool WebSocket::send(std::string data) {
+  return queue(std::move(data), false);
+}
+
+bool WebSocket::send_binary(std::string data) {
+  return queue(std::move(data), true);
+}
+
+bool WebSocket::queue(std::string data, bool binary) {
   std::shared_ptr<ClientCore> core;
   {
     std::lock_guard lock(state_->mutex);

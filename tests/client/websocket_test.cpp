@@ -50,7 +50,7 @@ TEST(WebSocketClient, EchoWithDeflateAgainstOwnServer) {
   EXPECT_TRUE(ws->deflate());
   std::string big(200000, 'z');
   EXPECT_TRUE(ws->send("hello"));
-  EXPECT_TRUE(ws->send(big, /*binary=*/true));
+  EXPECT_TRUE(ws->send_binary(big));
   ASSERT_EQ(rec.two_messages.get_future().wait_for(5s), std::future_status::ready);
   {
     std::lock_guard lock(rec.mutex);
