@@ -21,32 +21,11 @@
 #include <string_view>
 #include <vector>
 
+#include "httpkit/close_status.hpp"
 #include "httpkit/request.hpp"
 #include "httpkit/response.hpp"
 
 namespace httpkit {
-
-// Why a channel closed, as http-kit names it. The WebSocket ones mirror the
-// RFC 6455 close codes.
-enum class CloseStatus : uint8_t {
-  server_close,      // the server (or the handler) closed it
-  client_close,      // the peer went away without a WebSocket close
-  normal,            // 1000
-  going_away,        // 1001
-  protocol_error,    // 1002
-  unsupported,       // 1003
-  no_status,         // 1005: a close frame without a code
-  abnormal,          // 1006: the connection dropped
-  invalid_payload,   // 1007
-  policy_violation,  // 1008
-  message_too_big,   // 1009
-  mandatory_extension,  // 1010
-  internal_error,    // 1011
-  unknown,           // any other code
-};
-
-std::string_view to_string(CloseStatus status);
-CloseStatus close_status_of(uint16_t websocket_code);
 
 class Channel;
 using ChannelPtr = std::shared_ptr<Channel>;

@@ -1,5 +1,5 @@
-// The parts of the channel API that are not tied to a loop: names of close
-// statuses, as_channel, the process-wide task timer, server-sent events.
+// The parts of the channel API that are not tied to a loop: as_channel,
+// the process-wide task timer, server-sent events.
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -12,43 +12,6 @@
 #include "ws/handshake.hpp"
 
 namespace httpkit {
-
-std::string_view to_string(CloseStatus status) {
-  switch (status) {
-    case CloseStatus::server_close: return "server-close";
-    case CloseStatus::client_close: return "client-close";
-    case CloseStatus::normal: return "normal";
-    case CloseStatus::going_away: return "going-away";
-    case CloseStatus::protocol_error: return "protocol-error";
-    case CloseStatus::unsupported: return "unsupported";
-    case CloseStatus::no_status: return "no-status-received";
-    case CloseStatus::abnormal: return "abnormal";
-    case CloseStatus::invalid_payload: return "invalid-payload-data";
-    case CloseStatus::policy_violation: return "policy-violation";
-    case CloseStatus::message_too_big: return "message-too-big";
-    case CloseStatus::mandatory_extension: return "mandatory-extension";
-    case CloseStatus::internal_error: return "internal-server-error";
-    case CloseStatus::unknown: return "unknown";
-  }
-  return "unknown";
-}
-
-CloseStatus close_status_of(uint16_t code) {
-  switch (code) {
-    case 1000: return CloseStatus::normal;
-    case 1001: return CloseStatus::going_away;
-    case 1002: return CloseStatus::protocol_error;
-    case 1003: return CloseStatus::unsupported;
-    case 1005: return CloseStatus::no_status;
-    case 1006: return CloseStatus::abnormal;
-    case 1007: return CloseStatus::invalid_payload;
-    case 1008: return CloseStatus::policy_violation;
-    case 1009: return CloseStatus::message_too_big;
-    case 1010: return CloseStatus::mandatory_extension;
-    case 1011: return CloseStatus::internal_error;
-    default: return CloseStatus::unknown;
-  }
-}
 
 namespace {
 

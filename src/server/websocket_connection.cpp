@@ -16,25 +16,8 @@ uint64_t ms(std::chrono::milliseconds d) { return uint64_t(d.count()); }
 }  // namespace
 
 void LoopServer::start_websocket(ServerConnection& c, const ResponseContext&, const ChannelBody& body) {
-  // The 101 carries Connection: Upgrade, which the response writer keeps for
-  // itself; write this head by hand.
-  out_.append("HTTP/1.1 101 Switching Protocols\r\n");
-  if (options_.server_header) {
-    out_.append("Server: ");
-    out_.append(*options_.server_header);
-    out_.append("\r\n");
-  }
-  out_.append("Date: ");
-  out_.append(date_.now());
-  out_.append("\r\n");
-  for (const Header& h : body.websocket->headers) {
-    out_.append(h.name);
-    out_.append(": ");
-    out_.append(h.value);
-    out_.append("\r\n");
-  }
-  out_.append("\r\n");
-
+  http::append_switching_protocols_head(out_, body.websocket->headers, date_.now(),
+                                        options_.server_header);
   auto channel = std::make_shared<ServerChannel>(*this, c, body.handlers, ResponseContext{}, true);
   channel->self_ = channel;
   channel->last_activity_ms_ = uint32_t(loop_.now_ms());
