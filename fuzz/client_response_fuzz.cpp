@@ -84,7 +84,7 @@ struct HeadSeen {
   uint16_t status = 0;
   uint8_t version_minor = 0;
   std::size_t num_headers = 0;
-  http::ResponseFraming framing = http::ResponseFraming::none;
+  http::BodyFraming framing = http::BodyFraming::none;
   uint64_t content_length = 0;
   bool keep_alive = false, upgraded = false, tunnel = false;
 
@@ -151,11 +151,11 @@ class CheckingSink : public ResponseSink {
     // RFC 9112 §6.3: no body after HEAD, 1xx, 204, 304 or a CONNECT's 2xx.
     const bool no_body = config_.sent.head || head.status < 200 || head.status == 204 ||
                          head.status == 304 || head.tunnel;
-    FUZZ_CHECK(!no_body || head.framing == http::ResponseFraming::none);
+    FUZZ_CHECK(!no_body || head.framing == http::BodyFraming::none);
     FUZZ_CHECK(head.upgraded == (head.status == 101));
     FUZZ_CHECK(head.tunnel == (config_.sent.connect && head.status / 100 == 2));
-    if (head.framing == http::ResponseFraming::until_close) FUZZ_CHECK(!head.keep_alive);
-    if (head.framing != http::ResponseFraming::content_length) FUZZ_CHECK(head.content_length == 0);
+    if (head.framing == http::BodyFraming::until_close) FUZZ_CHECK(!head.keep_alive);
+    if (head.framing != http::BodyFraming::content_length) FUZZ_CHECK(head.content_length == 0);
 
     HeadSeen& seen = out_.head;
     seen.status = head.status;
@@ -174,7 +174,7 @@ class CheckingSink : public ResponseSink {
     // Nothing before the head, after a stop, while paused, or when discarded.
     FUZZ_CHECK(out_.head.count == 1 && !stopped_ && !paused_);
     FUZZ_CHECK(config_.head_action == HeadAction::keep);
-    FUZZ_CHECK(out_.head.framing != http::ResponseFraming::none);
+    FUZZ_CHECK(out_.head.framing != http::BodyFraming::none);
     // Inflated bytes come in bounded pieces: a bomb cannot grow a piece.
     FUZZ_CHECK(!piece.empty() && piece.size() <= std::max(Decompressor::kPiece, largest_read));
     out_.body.append(piece);
@@ -294,8 +294,8 @@ Outcome run(std::string_view wire, const Config& config, uint8_t seed) {
   if (out.end == ResponseReader::Status::done) {
     // A body delimited by the close ends only at the close, and one with a
     // Content-Length, undecoded, is exactly that long.
-    if (out.head.framing == http::ResponseFraming::until_close) FUZZ_CHECK(config.eof);
-    if (out.head.framing == http::ResponseFraming::content_length && !config.decompress &&
+    if (out.head.framing == http::BodyFraming::until_close) FUZZ_CHECK(config.eof);
+    if (out.head.framing == http::BodyFraming::content_length && !config.decompress &&
         config.head_action == Action::keep)
       FUZZ_CHECK(out.body.size() == out.head.content_length);
   }

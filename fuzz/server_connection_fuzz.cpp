@@ -383,8 +383,8 @@ class Peer {
                                       head);
       FUZZ_CHECK(r.status != http::ParseStatus::error);  // the server's answer is well-formed
       if (r.status == http::ParseStatus::complete) {
-        FUZZ_CHECK(head.framing == http::ResponseFraming::content_length ||
-                   head.framing == http::ResponseFraming::none);
+        FUZZ_CHECK(head.framing == http::BodyFraming::content_length ||
+                   head.framing == http::BodyFraming::none);
         const std::size_t length = head.head_length + std::size_t(head.content_length);
         while (buffer_.size() < length)
           FUZZ_CHECK(fill());  // a response is never cut short

@@ -82,7 +82,7 @@ HttpExchange::Result HttpExchange::on_head(LoadConnection& c, const char* data, 
   release(c);
   if (head.status != 200) return {Result::failed, LoadFailure::bad_status};
   const uint32_t expected = expected_body(c.http.length_param);
-  if (head.framing != http::ResponseFraming::content_length || head.content_length != expected ||
+  if (head.framing != http::BodyFraming::content_length || head.content_length != expected ||
       !head.keep_alive) {
     return {Result::failed};
   }

@@ -178,7 +178,7 @@ bool UpstreamConnection::on_connect_answer() {
                                             {false, true}, {}, fields, std::size(fields), head);
     if (parsed.status != http::ParseStatus::complete) {
       dial_failed(ErrorKind::proxy, "malformed CONNECT answer from the proxy: " +
-                                        std::string(describe(parsed.error)));
+                                        std::string(to_string(parsed.error)));
       return true;
     }
     if (head.interim) {

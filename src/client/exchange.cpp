@@ -66,9 +66,9 @@ ResponseSink::HeadAction Exchange::on_head(const http::ResponseHeadView& head) {
                       opts.max_redirects);
   switch (redirect.action) {
     case RedirectStep::Action::follow:
-      if (head.framing == http::ResponseFraming::until_close ||
-          head.framing == http::ResponseFraming::chunked ||
-          (head.framing == http::ResponseFraming::content_length &&
+      if (head.framing == http::BodyFraming::until_close ||
+          head.framing == http::BodyFraming::chunked ||
+          (head.framing == http::BodyFraming::content_length &&
            head.content_length > kMaxDrainedRedirectBody))
         return HeadAction::stop;  // not worth reading: close and go on
       return HeadAction::discard;
@@ -89,7 +89,7 @@ ResponseSink::HeadAction Exchange::on_head(const http::ResponseHeadView& head) {
     }
     return HeadAction::keep;
   }
-  if (head.framing == http::ResponseFraming::content_length &&
+  if (head.framing == http::BodyFraming::content_length &&
       (opts.max_body == 0 || head.content_length <= opts.max_body))
     result.body.reserve(std::size_t(head.content_length));
   return HeadAction::keep;

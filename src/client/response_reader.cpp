@@ -66,7 +66,7 @@ ResponseReader::Result ResponseReader::feed(char* data, std::size_t size, Respon
                                   config_.fields, config_.max_headers, head);
     if (parsed.status == http::ParseStatus::error) {
       return fail(ErrorKind::protocol,
-                  "malformed response: " + std::string(describe(parsed.error)) + " (" +
+                  "malformed response: " + std::string(to_string(parsed.error)) + " (" +
                       std::string(parsed.detail) + ")");
     }
     if (!end || parsed.status == http::ParseStatus::incomplete) {
@@ -90,7 +90,7 @@ ResponseReader::Result ResponseReader::feed(char* data, std::size_t size, Respon
     tunnel_ = head.tunnel;
     framing_ = head.framing;
     remaining_ = head.content_length;
-    if (config_.decompress && framing_ != http::ResponseFraming::none) {
+    if (config_.decompress && framing_ != http::BodyFraming::none) {
       int count = 0;
       std::string_view coding = content_encoding(head, count);
       Coding c = count == 1 ? coding_of(coding) : Coding::identity;
@@ -106,8 +106,8 @@ ResponseReader::Result ResponseReader::feed(char* data, std::size_t size, Respon
       finished_ = true;
       return step(Status::done, offset);
     }
-    if (framing_ == http::ResponseFraming::none ||
-        (framing_ == http::ResponseFraming::content_length && remaining_ == 0)) {
+    if (framing_ == http::BodyFraming::none ||
+        (framing_ == http::BodyFraming::content_length && remaining_ == 0)) {
       framing_done_ = true;
       return finish_body(offset);
     }
@@ -121,7 +121,7 @@ ResponseReader::Result ResponseReader::body(char* data, std::size_t size, std::s
   ResponseSink::Verdict verdict = ResponseSink::Verdict::go;
   std::size_t consumed = offset;
   switch (framing_) {
-    case http::ResponseFraming::content_length: {
+    case http::BodyFraming::content_length: {
       const std::size_t take = std::size_t(std::min<uint64_t>(size, remaining_));
       if (take) verdict = deliver({data, take}, sink, failure);
       remaining_ -= take;
@@ -129,7 +129,7 @@ ResponseReader::Result ResponseReader::body(char* data, std::size_t size, std::s
       framing_done_ = remaining_ == 0;
       break;
     }
-    case http::ResponseFraming::chunked: {
+    case http::BodyFraming::chunked: {
       auto step = chunked_.decode(data, size, kChunkedLimits);
       if (step.status == http::ChunkedStatus::bad || step.status == http::ChunkedStatus::too_large)
         return fail(ErrorKind::protocol, "malformed response: invalid chunked body");
@@ -138,11 +138,11 @@ ResponseReader::Result ResponseReader::body(char* data, std::size_t size, std::s
       framing_done_ = step.status == http::ChunkedStatus::done;
       break;
     }
-    case http::ResponseFraming::until_close:
+    case http::BodyFraming::until_close:
       if (size) verdict = deliver({data, size}, sink, failure);
       consumed += size;
       break;
-    case http::ResponseFraming::none:
+    case http::BodyFraming::none:
       framing_done_ = true;
       break;
   }
@@ -202,16 +202,16 @@ ResponseReader::Result ResponseReader::on_eof(ResponseSink& sink) {
   }
   keep_alive_ = false;
   switch (framing_) {
-    case http::ResponseFraming::until_close: {
+    case http::BodyFraming::until_close: {
       framing_done_ = true;
       return resume(sink);
     }
-    case http::ResponseFraming::content_length:
+    case http::BodyFraming::content_length:
       return fail(ErrorKind::reset, "connection closed with " + std::to_string(remaining_) +
                                         " body bytes still to come");
-    case http::ResponseFraming::chunked:
+    case http::BodyFraming::chunked:
       return fail(ErrorKind::reset, "connection closed inside the chunked body");
-    case http::ResponseFraming::none:
+    case http::BodyFraming::none:
       break;
   }
   return finish_body(0);

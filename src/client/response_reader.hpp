@@ -103,7 +103,7 @@ class ResponseReader {
   bool tunnel_ = false;
   bool framing_done_ = false;  // the transfer framing ended; the decompressor may still hold bytes
   int status_ = 0;
-  http::ResponseFraming framing_ = http::ResponseFraming::none;
+  http::BodyFraming framing_ = http::BodyFraming::none;
   uint64_t remaining_ = 0;
   http::ChunkedDecoder chunked_;
   std::unique_ptr<Decompressor> inflater_;

@@ -117,22 +117,22 @@ Fault FieldRules::finish(FieldSummary& out) const {
     return {FaultKind::malformed, "HTTP/1.1 request without Host"};
   }
 
-  out.framing = FieldFraming::none;
+  out.framing = BodyFraming::none;
   if (transfer_encoding_seen_) {
     if (!any_coding_) return bad_framing("Transfer-Encoding without a coding");
     if (!chunked_last_) {
       // RFC 9112 §6.3: a request's body length cannot be known, which MUST
       // be a 400 and a close; a response's runs to the close.
       if (request) return bad_framing("chunked is not the final transfer coding");
-      out.framing = FieldFraming::not_chunked;
+      out.framing = BodyFraming::until_close;
     } else if (request && unknown_coding_seen_) {
       // Only once chunked is final is a coding we do not know the 501 of §6.1.
       return {FaultKind::unsupported, "unsupported transfer coding"};
     } else {
-      out.framing = FieldFraming::chunked;
+      out.framing = BodyFraming::chunked;
     }
   } else if (content_length_seen_) {
-    out.framing = FieldFraming::content_length;
+    out.framing = BodyFraming::content_length;
     out.content_length = content_length_;
   }
 

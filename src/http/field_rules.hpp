@@ -8,6 +8,8 @@
 // the rest when the head is complete. Internal to src/http.
 #pragma once
 
+#include "http/body_framing.hpp"
+
 #include <cstdint>
 #include <string_view>
 
@@ -32,17 +34,8 @@ struct Fault {
 
 enum class MessageKind : uint8_t { request, response };
 
-// How the fields delimit the body, before anything outside them (a HEAD
-// request, a 204 status) is taken into account.
-enum class FieldFraming : uint8_t {
-  none,            // neither Content-Length nor Transfer-Encoding
-  content_length,  // FieldSummary::content_length bytes
-  chunked,         // chunked is the final transfer coding
-  not_chunked,     // responses only: the final coding is another, the close ends the body
-};
-
 struct FieldSummary {
-  FieldFraming framing = FieldFraming::none;
+  BodyFraming framing = BodyFraming::none;
   uint64_t content_length = 0;
   bool keep_alive = true;        // the version's default, adjusted by Connection options
   bool upgrade_field = false;    // a non-empty Upgrade field

@@ -97,8 +97,8 @@ class HeadParser {
     if (fields.status == ScanStatus::fault) fail(error_of(fields.fault.kind), fields.fault.detail);
     if (fields.status != ScanStatus::complete) return stop_;
     const FieldSummary& summary = fields.summary;
-    out_.framing = summary.framing == FieldFraming::chunked          ? BodyFraming::chunked
-                   : summary.framing == FieldFraming::content_length ? BodyFraming::content_length
+    out_.framing = summary.framing == BodyFraming::chunked          ? BodyFraming::chunked
+                   : summary.framing == BodyFraming::content_length ? BodyFraming::content_length
                                                                      : BodyFraming::none;
     out_.content_length = summary.content_length;
     out_.keep_alive = summary.keep_alive;
@@ -238,7 +238,7 @@ int status_of(ParseError e) {
   return 400;
 }
 
-std::string_view reason_of(ParseError e) {
+std::string_view to_string(ParseError e) {
   switch (e) {
     case ParseError::none:
       return "OK";

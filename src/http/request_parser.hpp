@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "http/body_framing.hpp"
 #include "httpkit/header_view.hpp"
 
 namespace httpkit::http {
@@ -29,9 +30,8 @@ enum class ParseError : uint8_t {
 };
 
 int status_of(ParseError e);             // 400, 414, 431, 501, 505
-std::string_view reason_of(ParseError e);  // one-line human reason
+std::string_view to_string(ParseError e);  // one-line human reason
 
-enum class BodyFraming : uint8_t { none, content_length, chunked };
 
 struct ParseLimits {
   std::size_t max_request_line = 8192;  // bytes of method SP target SP version

@@ -70,16 +70,16 @@ class HeadParser {
 
     const bool never_body =
         request.head || status < 200 || status == 204 || status == 304 || out_.tunnel;
-    out_.framing = ResponseFraming::until_close;
+    out_.framing = BodyFraming::until_close;
     if (never_body) {
-      out_.framing = ResponseFraming::none;
-    } else if (fields.framing == FieldFraming::chunked) {
-      out_.framing = ResponseFraming::chunked;
-    } else if (fields.framing == FieldFraming::content_length) {
-      out_.framing = ResponseFraming::content_length;
+      out_.framing = BodyFraming::none;
+    } else if (fields.framing == BodyFraming::chunked) {
+      out_.framing = BodyFraming::chunked;
+    } else if (fields.framing == BodyFraming::content_length) {
+      out_.framing = BodyFraming::content_length;
       out_.content_length = fields.content_length;
     }
-    out_.keep_alive = fields.keep_alive && out_.framing != ResponseFraming::until_close &&
+    out_.keep_alive = fields.keep_alive && out_.framing != BodyFraming::until_close &&
                       !out_.upgraded && !out_.tunnel;
     return {};
   }
@@ -162,7 +162,7 @@ class HeadParser {
 
 }  // namespace
 
-std::string_view describe(ResponseError e) {
+std::string_view to_string(ResponseError e) {
   switch (e) {
     case ResponseError::none:
       return "no error";

@@ -31,15 +31,7 @@ enum class ResponseError : uint8_t {
   too_many_headers,     // over max_headers
 };
 
-std::string_view describe(ResponseError e);
-
-// How the body after the head is delimited (RFC 9112 §6.3).
-enum class ResponseFraming : uint8_t {
-  none,            // HEAD, 1xx, 204, 304, 2xx to CONNECT: no body whatever the fields say
-  content_length,  // exactly content_length bytes
-  chunked,         // the chunked coding (ChunkedDecoder)
-  until_close,     // the server's close ends the body
-};
+std::string_view to_string(ResponseError e);
 
 // What the response answers: it decides framing the bytes cannot tell.
 struct SentRequest {
@@ -66,7 +58,7 @@ struct ResponseHeadView {
   HeaderField* headers = nullptr;  // points into the caller's array
   std::size_t num_headers = 0;
 
-  ResponseFraming framing = ResponseFraming::none;
+  BodyFraming framing = BodyFraming::none;
   uint64_t content_length = 0;  // when framing == content_length
 
   bool keep_alive = true;       // another response may follow on this connection

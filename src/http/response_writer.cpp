@@ -102,22 +102,22 @@ void append_response_head(std::string& out, const ResponseHead& head) {
   out.append("\r\n");
   if (head.server) append_field(out, "Server", *head.server);
   if (!head.date.empty()) append_field(out, "Date", head.date);
-  const bool switching = head.framing == Framing::switching;
+  // A 101 leaves HTTP behind: its Connection: Upgrade stays, no keep-alive talk.
+  const bool switching = head.status == 101;
   for (const Header& h : head.headers) {
     const bool owned = is_framing_header(h.name) && !(switching && iequals(h.name, "connection"));
     if (owned || !is_safe_field(h)) continue;
     append_field(out, h.name, h.value);
   }
   switch (head.framing) {
-    case Framing::content_length:
+    case BodyFraming::content_length:
       out.append("Content-Length: ");
       append_number(out, head.content_length);
       out.append("\r\n");
       break;
-    case Framing::chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
-    case Framing::until_close:
-    case Framing::no_body:
-    case Framing::switching: break;
+    case BodyFraming::chunked: out.append("Transfer-Encoding: chunked\r\n"); break;
+    case BodyFraming::until_close:
+    case BodyFraming::none: break;
   }
   // HTTP/1.1 keeps alive by default and HTTP/1.0 closes by default: say so
   // only where the default does not hold. A 101 leaves HTTP behind.
@@ -134,7 +134,7 @@ void append_switching_protocols_head(std::string& out, std::span<const Header> f
                                      std::optional<std::string_view> server) {
   ResponseHead head;
   head.status = 101;
-  head.framing = Framing::switching;
+  head.framing = BodyFraming::none;
   head.date = date;
   head.server = server;
   head.headers = fields;

@@ -2,6 +2,8 @@
 // appends bytes to a string and knows nothing of sockets.
 #pragma once
 
+#include "http/body_framing.hpp"
+
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -15,19 +17,10 @@ namespace httpkit::http {
 
 std::string_view reason_phrase(int status);
 
-// How the body that follows the head is delimited.
-enum class Framing : uint8_t {
-  content_length,  // Content-Length: n
-  chunked,         // Transfer-Encoding: chunked (HTTP/1.1 only)
-  until_close,     // HTTP/1.0 streaming: the close ends the body
-  no_body,         // 1xx, 204, 304: no length, no body
-  switching,       // 101: no body; the fields' own Connection (Upgrade) is kept
-};
-
 struct ResponseHead {
   int status = 200;
   int version_minor = 1;  // the request's; the status line is always HTTP/1.1
-  Framing framing = Framing::content_length;
+  BodyFraming framing = BodyFraming::content_length;
   uint64_t content_length = 0;
   bool keep_alive = true;
   std::string_view date;                   // IMF-fixdate, see HttpDate; empty: no Date
@@ -36,7 +29,7 @@ struct ResponseHead {
 };
 
 // True for the header names the server owns and drops from a handler's list
-// (Connection is kept for Framing::switching).
+// (Connection is kept in a 101).
 bool is_framing_header(std::string_view name);
 
 // True when the handler's headers ask for the connection to close.

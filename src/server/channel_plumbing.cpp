@@ -94,13 +94,13 @@ void LoopServer::http_channel_apply(ServerConnection& c, ServerChannel& ch,
   using Op = ServerChannel::Op;
   if (out.op == Op::ping) return;
   if (out.op == Op::close) {
-    if (!ch.head_sent_ || ch.framing_ == http::Framing::until_close) {
+    if (!ch.head_sent_ || ch.framing_ == http::BodyFraming::until_close) {
       // Nothing to finish cleanly: the close is the answer.
       c.close_after_write = true;
       finish_http_channel(c);
       return;
     }
-    if (ch.framing_ == http::Framing::chunked) emit(c, kLastChunk);
+    if (ch.framing_ == http::BodyFraming::chunked) emit(c, kLastChunk);
     finish_http_channel(c);
     return;
   }
@@ -126,12 +126,12 @@ void LoopServer::http_channel_apply(ServerConnection& c, ServerChannel& ch,
       head.keep_alive = head.keep_alive && !http::asks_to_close(out.response.headers);
     }
     if (out.close_after) {
-      head.framing = http::Framing::content_length;
+      head.framing = http::BodyFraming::content_length;
       head.content_length = data.size();
     } else if (ch.ctx_.version_minor >= 1) {
-      head.framing = http::Framing::chunked;
+      head.framing = http::BodyFraming::chunked;
     } else {
-      head.framing = http::Framing::until_close;  // HTTP/1.0 has no chunks
+      head.framing = http::BodyFraming::until_close;  // HTTP/1.0 has no chunks
       head.keep_alive = false;
     }
     ch.framing_ = head.framing;
@@ -139,7 +139,7 @@ void LoopServer::http_channel_apply(ServerConnection& c, ServerChannel& ch,
     if (!head.keep_alive) c.close_after_write = true;
     http::append_response_head(buffer, head);
     if (send_body) {
-      if (head.framing == http::Framing::chunked) {
+      if (head.framing == http::BodyFraming::chunked) {
         append_chunk(buffer, data);
       } else {
         buffer.append(data);
@@ -149,15 +149,15 @@ void LoopServer::http_channel_apply(ServerConnection& c, ServerChannel& ch,
     return;
   }
   if (send_body) {
-    if (ch.framing_ == http::Framing::chunked) {
+    if (ch.framing_ == http::BodyFraming::chunked) {
       append_chunk(buffer, data);
       if (out.close_after) buffer.append(kLastChunk);
-    } else if (ch.framing_ == http::Framing::until_close) {
+    } else if (ch.framing_ == http::BodyFraming::until_close) {
       buffer.append(data);
     }
   }
   if (out.close_after) {
-    if (ch.framing_ == http::Framing::until_close) c.close_after_write = true;
+    if (ch.framing_ == http::BodyFraming::until_close) c.close_after_write = true;
     finish_http_channel(c);
   }
 }

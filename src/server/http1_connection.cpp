@@ -139,7 +139,7 @@ LoopServer::Step LoopServer::advance(ServerConnection& c, RequestProgress& p, ch
     auto parsed = http::parse_request_head(end ? bytes.substr(0, end) : bytes, shared_.parse_limits,
                                            header_storage_.data(), header_storage_.size(), head);
     if (parsed.status == http::ParseStatus::error) {
-      fail(c, http::status_of(parsed.error), http::reason_of(parsed.error), bytes);
+      fail(c, http::status_of(parsed.error), http::to_string(parsed.error), bytes);
       return Step::failed;
     }
     if (!end || parsed.status == http::ParseStatus::incomplete) {

@@ -51,7 +51,7 @@ void LoopServer::write_response(ServerConnection& c, const ResponseContext& ctx,
   head.date = date_.now();
   head.server = options_.server_header;
   head.headers = response.headers;
-  head.framing = no_body ? http::Framing::no_body : http::Framing::content_length;
+  head.framing = no_body ? http::BodyFraming::none : http::BodyFraming::content_length;
   head.content_length = file_fd >= 0 ? file_size : memory_body.size();
   http::append_response_head(out_, head);
   if (!head.keep_alive) c.close_after_write = true;

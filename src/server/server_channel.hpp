@@ -86,7 +86,7 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   std::atomic<bool> open_{true};
   ResponseContext ctx_;
   const bool websocket_;
-  http::Framing framing_ = http::Framing::content_length;
+  http::BodyFraming framing_ = http::BodyFraming::content_length;
   CloseStatus close_reason_ = CloseStatus::normal;  // WebSocket: reported once the socket closes
   // Loop only. (Bit-fields share a byte: none may be read by other threads.)
   bool above_low_water_ : 1 = false;

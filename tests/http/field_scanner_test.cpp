@@ -110,7 +110,7 @@ TEST(FieldRules, ContentLengthTheSameBothWays) {
     }
     const Scan ok = scan(kind, "Host: a\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n");
     EXPECT_FALSE(ok.fault) << ok.fault.detail;
-    EXPECT_EQ(ok.summary.framing, FieldFraming::content_length);
+    EXPECT_EQ(ok.summary.framing, BodyFraming::content_length);
     EXPECT_EQ(ok.summary.content_length, 7u);
   }
 }
@@ -121,20 +121,20 @@ TEST(FieldRules, TransferEncodingWhereRequestsAndResponsesDiffer) {
   EXPECT_EQ(scan(MessageKind::request, not_last).fault.kind, FaultKind::bad_framing);
   const Scan response = scan(MessageKind::response, not_last);
   EXPECT_FALSE(response.fault);
-  EXPECT_EQ(response.summary.framing, FieldFraming::not_chunked);
+  EXPECT_EQ(response.summary.framing, BodyFraming::until_close);
 
   const std::string_view gzip_only = "Host: a\r\nTransfer-Encoding: gzip\r\n\r\n";
   EXPECT_EQ(scan(MessageKind::request, gzip_only).fault.kind, FaultKind::bad_framing);
-  EXPECT_EQ(scan(MessageKind::response, gzip_only).summary.framing, FieldFraming::not_chunked);
+  EXPECT_EQ(scan(MessageKind::response, gzip_only).summary.framing, BodyFraming::until_close);
 
   // An unknown coding before chunked: 501 for a request; a response is chunked.
   const std::string_view gzip_chunked = "Host: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n";
   EXPECT_EQ(scan(MessageKind::request, gzip_chunked).fault.kind, FaultKind::unsupported);
-  EXPECT_EQ(scan(MessageKind::response, gzip_chunked).summary.framing, FieldFraming::chunked);
+  EXPECT_EQ(scan(MessageKind::response, gzip_chunked).summary.framing, BodyFraming::chunked);
 
   for (MessageKind kind : kBoth) {
     EXPECT_EQ(scan(kind, "Host: a\r\nTransfer-Encoding: chunked\r\n\r\n").summary.framing,
-              FieldFraming::chunked);
+              BodyFraming::chunked);
     EXPECT_EQ(scan(kind, "Transfer-Encoding: chunked, chunked\r\n\r\n").fault.detail,
               "chunked applied twice");
     EXPECT_EQ(scan(kind, "Transfer-Encoding: chunked;x=1\r\n\r\n").fault.detail,

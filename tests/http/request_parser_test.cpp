@@ -587,11 +587,11 @@ TEST(ParseError, StatusAndReason) {
   EXPECT_EQ(status_of(ParseError::headers_too_large), 431);
   EXPECT_EQ(status_of(ParseError::not_implemented), 501);
   EXPECT_EQ(status_of(ParseError::version_not_supported), 505);
-  EXPECT_EQ(reason_of(ParseError::bad_request), "Bad Request");
-  EXPECT_EQ(reason_of(ParseError::uri_too_long), "URI Too Long");
-  EXPECT_EQ(reason_of(ParseError::headers_too_large), "Request Header Fields Too Large");
-  EXPECT_EQ(reason_of(ParseError::not_implemented), "Not Implemented");
-  EXPECT_EQ(reason_of(ParseError::version_not_supported), "HTTP Version Not Supported");
+  EXPECT_EQ(to_string(ParseError::bad_request), "Bad Request");
+  EXPECT_EQ(to_string(ParseError::uri_too_long), "URI Too Long");
+  EXPECT_EQ(to_string(ParseError::headers_too_large), "Request Header Fields Too Large");
+  EXPECT_EQ(to_string(ParseError::not_implemented), "Not Implemented");
+  EXPECT_EQ(to_string(ParseError::version_not_supported), "HTTP Version Not Supported");
 }
 
 }  // namespace

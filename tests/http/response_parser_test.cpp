@@ -21,7 +21,7 @@ class ResponseParserTest : public ::testing::Test {
   }
 
   // Parses a complete head and returns its framing.
-  ResponseFraming framing_of(std::string_view bytes, SentRequest request = {}) {
+  BodyFraming framing_of(std::string_view bytes, SentRequest request = {}) {
     const ResponseParseResult r = parse(bytes, request);
     EXPECT_EQ(r.status, ParseStatus::complete) << bytes << " -> " << r.detail;
     return head_.framing;
@@ -50,7 +50,7 @@ TEST_F(ResponseParserTest, ParsesTheBenchmarkServersAnswer) {
   ASSERT_EQ(head_.num_headers, 3u);
   EXPECT_EQ(head_.headers[0].name, "Server");
   EXPECT_EQ(head_.headers[2].value, "42");
-  EXPECT_EQ(head_.framing, ResponseFraming::content_length);
+  EXPECT_EQ(head_.framing, BodyFraming::content_length);
   EXPECT_EQ(head_.content_length, 42u);
   EXPECT_TRUE(head_.keep_alive);
   EXPECT_FALSE(head_.interim);
@@ -93,7 +93,7 @@ TEST_F(ResponseParserTest, RefusesStatusCodesOutside100To599) {
   EXPECT_EQ(error_of(response("HTTP/1.1 099 Low")), ResponseError::bad_status_line);
   EXPECT_EQ(error_of(response("HTTP/1.1 600 High")), ResponseError::bad_status_line);
   EXPECT_EQ(framing_of(response("HTTP/1.1 599 Edge", "Content-Length: 0\r\n")),
-            ResponseFraming::content_length);
+            BodyFraming::content_length);
 }
 
 TEST_F(ResponseParserTest, RefusesOtherMajorVersions) {
@@ -154,10 +154,10 @@ TEST_F(ResponseParserTest, EnforcesTheHeadSizeEvenOnAnIncompleteHead) {
 
 TEST_F(ResponseParserTest, ContentLengthFramesTheBody) {
   EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK", "Content-Length: 0\r\n")),
-            ResponseFraming::content_length);
+            BodyFraming::content_length);
   EXPECT_EQ(head_.content_length, 0u);
   EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK", "content-length: 18446744073709551615\r\n")),
-            ResponseFraming::content_length);
+            BodyFraming::content_length);
   EXPECT_EQ(head_.content_length, UINT64_MAX);
 }
 
@@ -169,23 +169,23 @@ TEST_F(ResponseParserTest, RefusesContentLengthsThatCannotBeTrusted) {
     EXPECT_EQ(error_of(response("HTTP/1.1 200 OK", fields)), ResponseError::bad_framing) << fields;
   }
   EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK", "Content-Length: 5\r\nContent-Length: 5\r\n")),
-            ResponseFraming::content_length);
+            BodyFraming::content_length);
 }
 
 TEST_F(ResponseParserTest, ChunkedWhenItIsTheLastCoding) {
   EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK", "Transfer-Encoding: chunked\r\n")),
-            ResponseFraming::chunked);
+            BodyFraming::chunked);
   EXPECT_TRUE(head_.keep_alive);
   EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK", "Transfer-Encoding: gzip, CHUNKED\r\n")),
-            ResponseFraming::chunked);
+            BodyFraming::chunked);
   EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK",
                                 "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n")),
-            ResponseFraming::chunked);
+            BodyFraming::chunked);
 }
 
 TEST_F(ResponseParserTest, AnotherLastCodingMeansTheCloseEndsTheBody) {
   EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK", "Transfer-Encoding: chunked, gzip\r\n")),
-            ResponseFraming::until_close);
+            BodyFraming::until_close);
   EXPECT_FALSE(head_.keep_alive);
 }
 
@@ -203,18 +203,18 @@ TEST_F(ResponseParserTest, RefusesBrokenTransferEncodings) {
 
 TEST_F(ResponseParserTest, WithoutLengthTheCloseEndsTheBody) {
   EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK", "Content-Type: text/plain\r\n")),
-            ResponseFraming::until_close);
+            BodyFraming::until_close);
   EXPECT_FALSE(head_.keep_alive);
 }
 
 TEST_F(ResponseParserTest, SomeResponsesNeverHaveABody) {
   const std::string fields = "Content-Length: 100\r\n";
-  EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK", fields), {.head = true}), ResponseFraming::none);
+  EXPECT_EQ(framing_of(response("HTTP/1.1 200 OK", fields), {.head = true}), BodyFraming::none);
   EXPECT_TRUE(head_.keep_alive);
-  EXPECT_EQ(framing_of(response("HTTP/1.1 204 No Content", fields)), ResponseFraming::none);
-  EXPECT_EQ(framing_of(response("HTTP/1.1 304 Not Modified", fields)), ResponseFraming::none);
+  EXPECT_EQ(framing_of(response("HTTP/1.1 204 No Content", fields)), BodyFraming::none);
+  EXPECT_EQ(framing_of(response("HTTP/1.1 304 Not Modified", fields)), BodyFraming::none);
   EXPECT_TRUE(head_.keep_alive);
-  EXPECT_EQ(framing_of(response("HTTP/1.1 204 No Content")), ResponseFraming::none);
+  EXPECT_EQ(framing_of(response("HTTP/1.1 204 No Content")), BodyFraming::none);
   EXPECT_TRUE(head_.keep_alive);
 }
 
@@ -224,7 +224,7 @@ TEST_F(ResponseParserTest, InterimResponsesComeBeforeTheFinalOne) {
   const std::string bytes = interim + final_response + "ok";
   ASSERT_EQ(parse(bytes).status, ParseStatus::complete);
   EXPECT_TRUE(head_.interim);
-  EXPECT_EQ(head_.framing, ResponseFraming::none);
+  EXPECT_EQ(head_.framing, BodyFraming::none);
   ASSERT_EQ(head_.head_length, interim.size());
   ASSERT_EQ(parse(std::string_view(bytes).substr(interim.size())).status, ParseStatus::complete);
   EXPECT_FALSE(head_.interim);
@@ -239,18 +239,18 @@ TEST_F(ResponseParserTest, SwitchingProtocolsHandsTheConnectionOver) {
   EXPECT_TRUE(head_.upgraded);
   EXPECT_FALSE(head_.interim);
   EXPECT_FALSE(head_.keep_alive);
-  EXPECT_EQ(head_.framing, ResponseFraming::none);
+  EXPECT_EQ(head_.framing, BodyFraming::none);
   EXPECT_EQ(error_of(response("HTTP/1.1 101 Switching Protocols")), ResponseError::bad_header);
 }
 
 TEST_F(ResponseParserTest, ASuccessfulConnectOpensATunnel) {
   EXPECT_EQ(framing_of(response("HTTP/1.1 200 Connection established"), {.connect = true}),
-            ResponseFraming::none);
+            BodyFraming::none);
   EXPECT_TRUE(head_.tunnel);
   EXPECT_FALSE(head_.keep_alive);
   EXPECT_EQ(
       framing_of(response("HTTP/1.1 407 Proxy Auth", "Content-Length: 3\r\n"), {.connect = true}),
-      ResponseFraming::content_length);
+      BodyFraming::content_length);
   EXPECT_FALSE(head_.tunnel);
 }
 
@@ -302,7 +302,7 @@ TEST_F(ResponseParserTest, DescribesEveryError) {
   for (auto e : {ResponseError::bad_status_line, ResponseError::unsupported_version,
                  ResponseError::bad_header, ResponseError::bad_framing,
                  ResponseError::head_too_large, ResponseError::too_many_headers}) {
-    EXPECT_FALSE(describe(e).empty());
+    EXPECT_FALSE(to_string(e).empty());
   }
 }
 

@@ -61,13 +61,13 @@ TEST(ResponseWriter, NoBodyStatusesCarryNoLengthAndChunkedSaysSo) {
   std::string out;
   ResponseHead h = base_head();
   h.status = 204;
-  h.framing = Framing::no_body;
+  h.framing = BodyFraming::none;
   append_response_head(out, h);
   EXPECT_EQ(out.find("Content-Length"), std::string::npos);
   EXPECT_EQ(out.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u);
   out.clear();
   h.status = 200;
-  h.framing = Framing::chunked;
+  h.framing = BodyFraming::chunked;
   append_response_head(out, h);
   EXPECT_NE(out.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
 }
