@@ -248,6 +248,8 @@ Expectation expect(std::string sent, const Site& s) {
     switch (head.framing) {
       case http::BodyFraming::none:
         break;
+      case http::BodyFraming::until_close:  // the server's answer, were it ever parsed
+        return fail(400, false, head_if(looks_like_head(rest)));
       case http::BodyFraming::content_length:
         if (head.content_length > s.max_body)
           return fail(413, false, head_if(looks_like_head(rest)));

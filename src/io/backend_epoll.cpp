@@ -49,10 +49,13 @@ struct Backend::State {
 
 Backend::Backend() : state_(std::make_unique<State>()) {
   state_->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  if (state_->epoll_fd < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  if (state_->epoll_fd < 0)
+    throw std::system_error(errno, std::generic_category(), "epoll_create1");
 }
 
-Backend::~Backend() { close(state_->epoll_fd); }
+Backend::~Backend() {
+  close(state_->epoll_fd);
+}
 
 bool Backend::watch(int fd, uint32_t events, uint64_t token) {
   epoll_event ev{};
@@ -68,7 +71,9 @@ bool Backend::rewatch(int fd, uint32_t events, uint64_t token) {
   return epoll_ctl(state_->epoll_fd, EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-void Backend::unwatch(int fd) { epoll_ctl(state_->epoll_fd, EPOLL_CTL_DEL, fd, nullptr); }
+void Backend::unwatch(int fd) {
+  epoll_ctl(state_->epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 void Backend::release(int) {}
 
@@ -76,7 +81,8 @@ int Backend::wait(std::span<ReadyEvent> out, int timeout_ms) {
   auto& events = state_->events;
   if (events.size() < out.size()) events.resize(out.size());
   int n = epoll_wait(state_->epoll_fd, events.data(), int(out.size()), timeout_ms);
-  for (int i = 0; i < n; ++i) out[i] = {events[i].data.u64, from_epoll(events[i].events)};
+  for (int i = 0; i < n; ++i)
+    out[i] = {events[i].data.u64, from_epoll(events[i].events)};
   return n < 0 ? 0 : n;  // EINTR: nothing ready
 }
 

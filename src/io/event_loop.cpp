@@ -13,7 +13,9 @@ namespace {
 
 constexpr uint8_t kWakeKind = 0;
 
-uint64_t pack(uint8_t kind, int fd) { return (uint64_t{kind} << 32) | uint32_t(fd); }
+uint64_t pack(uint8_t kind, int fd) {
+  return (uint64_t{kind} << 32) | uint32_t(fd);
+}
 
 }  // namespace
 
@@ -48,7 +50,9 @@ bool EventLoop::modify(int fd, uint32_t events, uint8_t kind) {
   return backend_.rewatch(fd, events, pack(kind, fd));
 }
 
-void EventLoop::remove(int fd) { backend_.unwatch(fd); }
+void EventLoop::remove(int fd) {
+  backend_.unwatch(fd);
+}
 
 void EventLoop::post(Task task) {
   if (posted_.push(std::move(task))) wake();
@@ -65,13 +69,16 @@ void EventLoop::wake() {
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
-uint64_t EventLoop::refresh_now() { return now_ms_ = monotonic_ms(); }
+uint64_t EventLoop::refresh_now() {
+  return now_ms_ = monotonic_ms();
+}
 
 void EventLoop::run_posted() {
   uint64_t counter;
   [[maybe_unused]] ssize_t n = read(wake_fd_, &counter, sizeof counter);
   posted_.take_all(running_);
-  for (auto& task : running_) task();
+  for (auto& task : running_)
+    task();
   running_.clear();
 }
 
@@ -100,10 +107,12 @@ void EventLoop::run_once(int max_wait_ms) {
 
 void EventLoop::run() {
   owner_ = std::this_thread::get_id();
-  while (!stopping_.load(std::memory_order_acquire)) run_once(-1);
+  while (!stopping_.load(std::memory_order_acquire))
+    run_once(-1);
   // Tasks posted before stop() still run: a sender may be waiting on them.
   posted_.take_all(running_);
-  for (auto& task : running_) task();
+  for (auto& task : running_)
+    task();
   running_.clear();
 }
 

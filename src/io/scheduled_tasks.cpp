@@ -11,7 +11,8 @@ struct ScheduledTasks::Task : TimerNode {
 };
 
 ScheduledTasks::~ScheduledTasks() {
-  for (auto& [raw, task] : armed_) loop_.timers().cancel(*raw);
+  for (auto& [raw, task] : armed_)
+    loop_.timers().cancel(*raw);
 }
 
 void ScheduledTasks::arm(const std::shared_ptr<Task>& task, uint64_t delay_ms) {

@@ -48,8 +48,10 @@ Address resolve(const std::string& host, uint16_t port) {
   std::memcpy(&a.storage, found->ai_addr, found->ai_addrlen);
   a.length = found->ai_addrlen;
   freeaddrinfo(found);
-  if (a.storage.ss_family == AF_INET) v4->sin_port = htons(port);
-  else v6->sin6_port = htons(port);
+  if (a.storage.ss_family == AF_INET)
+    v4->sin_port = htons(port);
+  else
+    v6->sin6_port = htons(port);
   return a;
 }
 
@@ -81,7 +83,9 @@ int listen_tcp(const std::string& host, uint16_t port, bool reuse_port, int back
   return fd;
 }
 
-int reserve_port(const std::string& host, uint16_t port) { return bound_socket(host, port, true); }
+int reserve_port(const std::string& host, uint16_t port) {
+  return bound_socket(host, port, true);
+}
 
 uint16_t local_port_of(int fd) {
   sockaddr_storage ss{};

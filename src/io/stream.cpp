@@ -5,7 +5,9 @@
 
 namespace httpkit::io {
 
-bool Stream::secure() const { return layer_ && layer_->secure(); }
+bool Stream::secure() const {
+  return layer_ && layer_->secure();
+}
 
 IoResult Stream::receive(std::span<char>& bytes) {
   if (layer_) {

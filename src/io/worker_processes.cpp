@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <string>
 #include <cstdio>
 #include <stdexcept>
+#include <string>
 
 #include "io/event_loop.hpp"
 
@@ -58,7 +58,8 @@ bool WorkerProcesses::wait_ready(int ready_fd, int workers, std::chrono::millise
 void WorkerProcesses::start(std::chrono::milliseconds timeout) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-  for (int i = 0; i < count(); ++i) pids_[std::size_t(i)] = spawn(i, pipe_fds[1]);
+  for (int i = 0; i < count(); ++i)
+    pids_[std::size_t(i)] = spawn(i, pipe_fds[1]);
   close(pipe_fds[1]);
   bool ok = wait_ready(pipe_fds[0], count(), timeout);
   close(pipe_fds[0]);
@@ -108,7 +109,8 @@ void WorkerProcesses::supervise(std::chrono::milliseconds grace) {
     }
     reap(!stop_requested_);
     bool any = false;
-    for (pid_t pid : pids_) any |= pid > 0;
+    for (pid_t pid : pids_)
+      any |= pid > 0;
     if (!any && stop_requested_) return;
     if (signalled && monotonic_ms() >= kill_at) {
       for (pid_t pid : pids_)

@@ -22,7 +22,9 @@ Acceptor::Acceptor(io::EventLoop& loop, LoopServer& server, int listen_fd)
   loop_.add(listen_fd_, io::kReadable, loop_.register_kind(&Acceptor::on_listener_event, this));
 }
 
-Acceptor::~Acceptor() { close(); }
+Acceptor::~Acceptor() {
+  close();
+}
 
 void Acceptor::on_listener_event(void* self, int, uint32_t) {
   static_cast<Acceptor*>(self)->accept_all();

@@ -66,8 +66,10 @@ bool asks_for_websocket(const Request& request) {
     while (!value.empty()) {
       std::size_t comma = value.find(',');
       std::string_view token = value.substr(0, comma);
-      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.remove_suffix(1);
       if (iequals(token, "websocket")) return true;
       if (comma == std::string_view::npos) break;
       value.remove_prefix(comma + 1);
@@ -91,7 +93,8 @@ Response as_channel(const Request& request, std::shared_ptr<const ChannelHandler
       ws::accept_upgrade(request.method(), request.version_minor(), request.headers(), options);
   if (upgrade.status != 101) {
     response = Response::text(std::string(upgrade.error) + "\n", upgrade.status);
-    for (Header& h : upgrade.headers()) response.headers.push_back(std::move(h));
+    for (Header& h : upgrade.headers())
+      response.headers.push_back(std::move(h));
     return response;
   }
   auto accept = std::make_shared<WebSocketAccept>();
@@ -146,7 +149,9 @@ EventStream::EventStream(ChannelPtr channel, std::chrono::milliseconds heartbeat
   arm_heartbeat();
 }
 
-EventStream::~EventStream() { stopped_->store(true); }
+EventStream::~EventStream() {
+  stopped_->store(true);
+}
 
 // Each beat schedules the next on the channel's loop; the chain ends when
 // the stream is closed or destroyed, or the channel closes.

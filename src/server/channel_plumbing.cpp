@@ -20,7 +20,8 @@ void append_chunk(std::string& out, std::string_view data) {
 
 }  // namespace
 
-void LoopServer::start_channel(ServerConnection& c, const ResponseContext& ctx, const ChannelBody& body) {
+void LoopServer::start_channel(ServerConnection& c, const ResponseContext& ctx,
+                               const ChannelBody& body) {
   auto channel = std::make_shared<ServerChannel>(*this, c, body.handlers, ctx, false);
   channel->self_ = channel;
   c.channel = channel.get();

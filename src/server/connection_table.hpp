@@ -6,7 +6,10 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <utility>
 
+#include "io/stream.hpp"
 #include "server/server_connection.hpp"
 
 namespace httpkit::server {
@@ -22,8 +25,20 @@ class ConnectionTable {
   bool fits(int fd) const { return fd >= 0 && std::size_t(fd) < capacity_; }
   ServerConnection& at(int fd) { return slots_[fd]; }
 
+  // The layers (TLS) under connections, by fd. A server without layers
+  // never reserves the array; one with them pays a pointer per open
+  // connection (the array's pages are backed as they are touched).
+  void reserve_layers();
+  io::StreamLayer* layer(int fd) const { return layers_ ? layers_[fd] : nullptr; }
+  void set_layer(int fd, std::unique_ptr<io::StreamLayer> layer);
+  std::unique_ptr<io::StreamLayer> take_layer(int fd) {
+    if (!layers_) return nullptr;
+    return std::unique_ptr<io::StreamLayer>(std::exchange(layers_[fd], nullptr));
+  }
+
  private:
   ServerConnection* slots_ = nullptr;
+  io::StreamLayer** layers_ = nullptr;  // each owned: set_layer deletes what it replaces
   std::size_t capacity_ = 0;
 };
 

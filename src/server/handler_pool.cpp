@@ -3,7 +3,8 @@
 namespace httpkit::server {
 
 HandlerPool::HandlerPool(int threads, std::size_t max_queued) : max_queued_(max_queued) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] { work(); });
 }
 
 HandlerPool::~HandlerPool() {
@@ -12,7 +13,8 @@ HandlerPool::~HandlerPool() {
     closing_ = true;
   }
   ready_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
 }
 
 bool HandlerPool::submit(Job job) {

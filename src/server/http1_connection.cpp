@@ -169,6 +169,9 @@ LoopServer::Step LoopServer::advance(ServerConnection& c, RequestProgress& p, ch
     case http::BodyFraming::none:
       request_end = p.head_length;
       return Step::complete;
+    case http::BodyFraming::until_close:  // never for a request: the field rules refuse it
+      fail(c, 400, "invalid framing", bytes);
+      return Step::failed;
     case http::BodyFraming::content_length:
       if (size - p.head_length >= p.content_length) {
         p.body_end = p.raw_pos = p.head_length + p.content_length;

@@ -26,6 +26,7 @@ LoopServer::LoopServer(SharedState& shared, int listen_fd)
       acceptor_(loop_, *this, listen_fd),
       header_storage_(shared.options.max_headers) {
   connection_kind_ = loop_.register_kind(&LoopServer::on_connection_event, this);
+  if (shared_.layer_factory) shared_.table.reserve_layers();
   loop_.set_after_events([this] { release_closed(); });
   out_.reserve(io::Backend::kReadBufferSize);
   stop_timer_.node.fire = &LoopServer::on_stop_timer;
@@ -34,7 +35,9 @@ LoopServer::LoopServer(SharedState& shared, int listen_fd)
 
 LoopServer::~LoopServer() = default;
 
-void LoopServer::run() { loop_.run(); }
+void LoopServer::run() {
+  loop_.run();
+}
 
 // ---------------------------------------------------------------- lifetime
 
@@ -51,6 +54,7 @@ void LoopServer::adopt(int fd) {
   c.owner = this;
   c.generation = generation;
   c.timer.fire = &LoopServer::on_connection_timer;
+  if (shared_.layer_factory) shared_.table.set_layer(fd, shared_.layer_factory());
   connections_.fetch_add(1, std::memory_order_relaxed);
   shared_.connections.fetch_add(1, std::memory_order_relaxed);
   // A connection must send its first request within the header timeout.
@@ -83,13 +87,16 @@ void LoopServer::release_closed() {
     ServerConnection& c = shared_.table.at(fd);
     c.input.reset();
     c.output.reset();
+    const std::unique_ptr<io::StreamLayer> layer = shared_.table.take_layer(fd);
+    io::Stream stream(loop_, fd, layer.get());
+    stream.shutdown();  // the layer's goodbye (TLS close_notify)
     // The slot is shared by every loop of the process: the moment the fd is
     // closed another loop may accept the same number and fill the slot, so
     // leave it clean first and close last.
     c.owner = nullptr;
     c.fd = -1;
     c.generation++;
-    io::Stream(loop_, fd).close();
+    stream.close();
     connections_.fetch_sub(1, std::memory_order_relaxed);
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
   }

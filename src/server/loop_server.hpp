@@ -48,6 +48,9 @@ struct SharedState {
   std::size_t max_connections;               // this process, all loops together
   std::atomic<std::size_t> connections{0};   // open in this process
   std::atomic<std::size_t> queued_total{0};  // bytes queued by all channels
+  // The layer each new connection's stream gets (TLS); null: plain bytes.
+  // Set before the loops start.
+  std::function<std::unique_ptr<io::StreamLayer>()> layer_factory;
 
   SharedState(Handler h, const ServerOptions& o, std::size_t process_limit);
 };
@@ -89,7 +92,9 @@ class LoopServer {
   static void on_connection_event(void* self, int fd, uint32_t events);
   static void on_connection_timer(io::TimerNode* node);
   static void on_stop_timer(io::TimerNode* node);
-  io::Stream stream(const ServerConnection& c) { return io::Stream(loop_, c.fd); }
+  io::Stream stream(const ServerConnection& c) {
+    return io::Stream(loop_, c.fd, shared_.table.layer(c.fd));
+  }
   // The connection served by this loop at `fd`, if it is still the one a
   // task from outside the loop's call stack was made for.
   ServerConnection* find(int fd, uint32_t generation);
@@ -104,8 +109,7 @@ class LoopServer {
   void on_readable(ServerConnection& c, bool peer_closing);
   void consume(ServerConnection& c, char* data, std::size_t size);
   void drain_input(ServerConnection& c);
-  std::size_t process(ServerConnection& c, char* base, std::size_t size,
-                      RequestProgress& progress);
+  std::size_t process(ServerConnection& c, char* base, std::size_t size, RequestProgress& progress);
   Step advance(ServerConnection& c, RequestProgress& p, char* base, std::size_t size,
                std::size_t& request_end);
   void stash(ServerConnection& c, const RequestProgress& p, const char* base, std::size_t size);
@@ -145,8 +149,7 @@ class LoopServer {
   void detach_deflate(ServerChannel& ch);
 
   bool busy(const ServerConnection& c) const {
-    return c.phase == Phase::busy || c.phase == Phase::websocket || c.output ||
-           c.close_after_write;
+    return c.phase == Phase::busy || c.phase == Phase::websocket || c.output || c.close_after_write;
   }
 
   SharedState& shared_;

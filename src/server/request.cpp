@@ -38,13 +38,16 @@ std::vector<std::string_view> Request::header_values(std::string_view name) cons
   return values;
 }
 
-Params Request::query_params() const { return Params::parse(query_); }
+Params Request::query_params() const {
+  return Params::parse(query_);
+}
 
 Params Request::form_params() const {
   auto type = content_type();
   if (!type) return {};
   std::string_view media = type->substr(0, type->find(';'));
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t'))
+    media.remove_suffix(1);
   if (!iequals(media, "application/x-www-form-urlencoded")) return {};
   return Params::parse(body_);
 }
@@ -123,7 +126,8 @@ Request Request::detached() const {
   copy.body_ = rebase(body_);
   auto headers = std::make_shared<std::vector<HeaderView>>();
   headers->reserve(headers_.size());
-  for (const HeaderView& h : headers_) headers->push_back({rebase(h.name), rebase(h.value)});
+  for (const HeaderView& h : headers_)
+    headers->push_back({rebase(h.name), rebase(h.value)});
   copy.headers_ = *headers;
   copy.owned_bytes_ = std::move(bytes);
   copy.owned_headers_ = std::move(headers);

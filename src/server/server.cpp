@@ -71,19 +71,23 @@ class ProcessServer {
         if (i == 0) bound_port_ = io::local_port_of(listeners[0]);
       }
     } catch (...) {
-      for (int fd : listeners) close(fd);
+      for (int fd : listeners)
+        close(fd);
       throw;
     }
-    for (int fd : listeners) loops_.push_back(std::make_unique<server::LoopServer>(shared_, fd));
+    for (int fd : listeners)
+      loops_.push_back(std::make_unique<server::LoopServer>(shared_, fd));
     // Loop threads never take the stop signals: the thread in run() does.
     sigset_t block = stop_signals(), previous;
     pthread_sigmask(SIG_BLOCK, &block, &previous);
-    for (auto& loop : loops_) threads_.emplace_back([l = loop.get()] { l->run(); });
+    for (auto& loop : loops_)
+      threads_.emplace_back([l = loop.get()] { l->run(); });
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   }
 
   void stop() {
-    for (auto& loop : loops_) loop->begin_stop();
+    for (auto& loop : loops_)
+      loop->begin_stop();
   }
 
   void join() {
@@ -98,7 +102,8 @@ class ProcessServer {
 
   std::size_t connection_count() const {
     std::size_t n = 0;
-    for (auto& loop : loops_) n += loop->connection_count();
+    for (auto& loop : loops_)
+      n += loop->connection_count();
     return n;
   }
 
@@ -116,8 +121,8 @@ int auto_process_count(std::size_t max_connections, int threads) {
   (void)threads;  // all loops of a process share its descriptor limit
   if (max_connections == 0) return 1;
   double per_process =
-      double(io::descriptor_limit() - std::min(io::descriptor_limit() / 2,
-                                                   kReservedDescriptors)) * kAutoFill;
+      double(io::descriptor_limit() - std::min(io::descriptor_limit() / 2, kReservedDescriptors)) *
+      kAutoFill;
   return std::max(1, int(std::ceil(double(max_connections) / per_process)));
 }
 
@@ -128,8 +133,8 @@ struct Server::Impl {
   int processes = 1;
   std::atomic<ServerStatus> status{ServerStatus::stopped};
   std::mutex mutex;
-  std::unique_ptr<ProcessServer> local;            // processes == 1
-  std::unique_ptr<io::WorkerProcesses> workers;    // processes > 1
+  std::unique_ptr<ProcessServer> local;          // processes == 1
+  std::unique_ptr<io::WorkerProcesses> workers;  // processes > 1
   int reserved_port_fd = -1;
   uint16_t port = 0;
 
@@ -161,7 +166,8 @@ struct Server::Impl {
     std::size_t limit = process_limit();
     int loop_threads = threads;
     workers = std::make_unique<io::WorkerProcesses>(
-        processes, [this, worker_options, limit, loop_threads](int, int ready_fd) {
+        processes,
+        [this, worker_options, limit, loop_threads](int, int ready_fd) {
           close(reserved_port_fd);
           sigset_t set = stop_signals();
           pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -252,9 +258,15 @@ void Server::wait() {
   impl_->status = ServerStatus::stopped;
 }
 
-ServerStatus Server::status() const { return impl_->status; }
-uint16_t Server::port() const { return impl_->port; }
-const ServerOptions& Server::options() const { return impl_->options; }
+ServerStatus Server::status() const {
+  return impl_->status;
+}
+uint16_t Server::port() const {
+  return impl_->port;
+}
+const ServerOptions& Server::options() const {
+  return impl_->options;
+}
 std::size_t Server::connection_count() const {
   return impl_->local ? impl_->local->connection_count() : 0;
 }

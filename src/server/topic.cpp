@@ -86,7 +86,8 @@ void Topic::publish(std::string message, bool binary) {
   {
     std::lock_guard lock(impl_->mutex);
     groups.reserve(impl_->groups.size());
-    for (auto& [loop, group] : impl_->groups) groups.push_back(group);
+    for (auto& [loop, group] : impl_->groups)
+      groups.push_back(group);
   }
   auto shared = std::make_shared<const std::string>(std::move(message));
   std::weak_ptr<Impl> weak_impl = impl_;
@@ -118,6 +119,8 @@ void Topic::publish(std::string message, bool binary) {
   }
 }
 
-std::size_t Topic::size() const { return impl_->count.load(std::memory_order_relaxed); }
+std::size_t Topic::size() const {
+  return impl_->count.load(std::memory_order_relaxed);
+}
 
 }  // namespace httpkit

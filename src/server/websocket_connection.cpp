@@ -11,11 +11,14 @@
 namespace httpkit::server {
 namespace {
 
-uint64_t ms(std::chrono::milliseconds d) { return uint64_t(d.count()); }
+uint64_t ms(std::chrono::milliseconds d) {
+  return uint64_t(d.count());
+}
 
 }  // namespace
 
-void LoopServer::start_websocket(ServerConnection& c, const ResponseContext&, const ChannelBody& body) {
+void LoopServer::start_websocket(ServerConnection& c, const ResponseContext&,
+                                 const ChannelBody& body) {
   http::append_switching_protocols_head(out_, body.websocket->headers, date_.now(),
                                         options_.server_header);
   auto channel = std::make_shared<ServerChannel>(*this, c, body.handlers, ResponseContext{}, true);
