@@ -231,11 +231,15 @@ void LoopServer::on_connection_timer(io::TimerNode* node) {
     return;
   }
   if (c.phase == Phase::reading && c.input && !c.output) {
+    self->count(c.in_body ? Deadline::body : Deadline::head);
     self->fail(c, 408, "request timeout", c.input->bytes);
     self->flush(c);
     if (!c.closed() && !c.output) self->close_connection(c);
     return;
   }
+  self->count(c.output                    ? Deadline::write
+              : c.phase == Phase::reading ? Deadline::first_request
+                                          : Deadline::idle);
   self->close_connection(c);
 }
 

@@ -37,6 +37,10 @@
 
 namespace httpkit::server {
 
+// The deadlines that can end a connection, counted per process and logged
+// when it stops: the first thing to look at when clients report closes.
+enum class Deadline : uint8_t { first_request, head, body, idle, write, count };
+
 // What every loop of a process shares (read-only once running).
 struct SharedState {
   Handler handler;
@@ -48,6 +52,7 @@ struct SharedState {
   std::size_t max_connections;               // this process, all loops together
   std::atomic<std::size_t> connections{0};   // open in this process
   std::atomic<std::size_t> queued_total{0};  // bytes queued by all channels
+  std::array<std::atomic<uint64_t>, std::size_t(Deadline::count)> deadline_closes{};
   // The layer each new connection's stream gets (TLS); null: plain bytes.
   // Set before the loops start.
   std::function<std::unique_ptr<io::StreamLayer>()> layer_factory;
@@ -104,6 +109,9 @@ class LoopServer {
   void resume(ServerConnection& c);
   void update_timer(ServerConnection& c);
   void arm(ServerConnection& c, std::chrono::milliseconds delay);
+  void count(Deadline d) {
+    shared_.deadline_closes[std::size_t(d)].fetch_add(1, std::memory_order_relaxed);
+  }
 
   // The HTTP/1 request cycle (http1_connection.cpp).
   void on_readable(ServerConnection& c, bool peer_closing);

@@ -94,10 +94,26 @@ class ProcessServer {
     for (auto& t : threads_)
       if (t.joinable()) t.join();
     threads_.clear();
+    if (!done_) log_deadline_closes();
     done_ = true;
   }
 
   bool done() const { return done_; }
+
+  // Which deadlines ended connections in this process, if any did.
+  void log_deadline_closes() const {
+    static constexpr std::string_view kNames[] = {"first request", "head (408)", "body (408)",
+                                                  "idle", "write"};
+    static_assert(std::size(kNames) == std::size_t(server::Deadline::count));
+    std::string line;
+    for (std::size_t i = 0; i < std::size(kNames); ++i) {
+      const uint64_t n = shared_.deadline_closes[i].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      line += (line.empty() ? "" : ", ") + std::string(kNames[i]) + " " + std::to_string(n);
+    }
+    if (!line.empty() && shared_.options.logger)
+      shared_.options.logger(LogLevel::info, "connections closed by deadlines: " + line);
+  }
   uint16_t port() const { return bound_port_; }
 
   std::size_t connection_count() const {
