@@ -9,8 +9,10 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 #include "io/socket.hpp"
 #include "io/stream.hpp"
@@ -77,12 +79,30 @@ ClientWorker::ClientWorker(const LoadOptions& options, const AddressPlan& plan,
   if (memory == MAP_FAILED) throw std::bad_alloc();
   table_ = static_cast<LoadConnection*>(memory);
   connection_kind_ = loop_.register_kind(&ClientWorker::on_event, this);
+  if (options.tls) {
+    TlsOptions tls;
+    tls.insecure = options.tls_insecure;
+    tls.ca_file = options.tls_ca;
+    std::string error;
+    tls_ctx_ = tls_contexts_.get(tls, error);
+    if (!tls_ctx_) throw std::runtime_error(error);
+    if (options.tls12) SSL_CTX_set_max_proto_version(tls_ctx_, TLS1_2_VERSION);
+    tls_host_ = options.tls_server_name.empty() ? options.host : options.tls_server_name;
+    void* layers = mmap(nullptr, table_size_ * sizeof(client::TlsLayer*), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (layers == MAP_FAILED) {
+      munmap(table_, table_size_ * sizeof(LoadConnection));
+      throw std::bad_alloc();
+    }
+    tls_ = static_cast<client::TlsLayer**>(layers);
+  }
   tick_.fire = &ClientWorker::on_tick;
   tick_.self = this;
 }
 
 ClientWorker::~ClientWorker() {
   munmap(table_, table_size_ * sizeof(LoadConnection));
+  if (tls_) munmap(tls_, table_size_ * sizeof(client::TlsLayer*));
   g_worker = nullptr;
 }
 
@@ -218,6 +238,44 @@ void ClientWorker::on_connect_result(LoadConnection& c, int fd, uint32_t events)
   ++open_;
   slot_.established.add();
   note_ramp_progress();
+  if (tls_) {
+    start_tls(c, fd);
+  } else {
+    start_request(c, fd);
+  }
+}
+
+// The handshake gets --connect-timeout of its own, counted from the connect.
+void ClientWorker::start_tls(LoadConnection& c, int fd) {
+  auto* layer = new client::TlsLayer(io::Stream(loop_, fd));
+  tls_[fd] = layer;
+  c.state = LoadState::handshaking;
+  std::string error;
+  if (!layer->start(tls_ctx_, tls_host_, !options_.tls_insecure, error)) {
+    if (!tls_failure_shown_) {
+      tls_failure_shown_ = true;
+      std::fprintf(stderr, "httpkit-load: worker %d: %s\n", mine_.index, error.c_str());
+    }
+    fail(c, fd, LoadFailure::tls_failed);
+    return;
+  }
+  loop_.timers().arm(c.timer, loop_.now_ms(), options_.connect_timeout_ms);
+  continue_handshake(c, fd);
+}
+
+void ClientWorker::continue_handshake(LoadConnection& c, int fd) {
+  client::TlsLayer& layer = *tls_[fd];
+  const io::IoResult r = layer.handshake();
+  if (r.status == io::IoStatus::again) return;
+  if (r.status != io::IoStatus::done) {
+    if (!tls_failure_shown_) {  // the first reason of each worker, for the log
+      tls_failure_shown_ = true;
+      std::fprintf(stderr, "httpkit-load: worker %d: TLS handshake: %s\n", mine_.index,
+                   layer.failure().c_str());
+    }
+    fail(c, fd, LoadFailure::tls_failed);
+    return;
+  }
   start_request(c, fd);
 }
 
@@ -237,6 +295,10 @@ void ClientWorker::note_ramp_progress() {
 void ClientWorker::on_event(void* self_ptr, int fd, uint32_t events) {
   auto& self = *static_cast<ClientWorker*>(self_ptr);
   LoadConnection& c = self.table_[fd];
+  if (c.state == LoadState::handshaking) {
+    self.continue_handshake(c, fd);
+    return;
+  }
   if (self.websocket_ && c.state != LoadState::connecting) {
     self.on_ws_event(c, fd, events);
     return;
@@ -259,6 +321,7 @@ void ClientWorker::on_event(void* self_ptr, int fd, uint32_t events) {
     case LoadState::idle:
       if (events & (io::kReadable | io::kPeerClosed | io::kFailed)) self.check_idle(c, fd);
       break;
+    case LoadState::handshaking:  // on_event took it
     case LoadState::unused:
       break;
   }
@@ -284,6 +347,11 @@ void ClientWorker::on_connection_timer(io::TimerNode* node) {
       break;
     case LoadState::idle:
       self.start_request(c, fd);
+      break;
+    case LoadState::handshaking:
+      // As for the connect: a handshake that can finish now was held up here.
+      self.continue_handshake(c, fd);
+      if (c.state == LoadState::handshaking) self.fail(c, fd, LoadFailure::tls_timeout);
       break;
     case LoadState::unused:
       break;
@@ -328,7 +396,7 @@ void ClientWorker::start_request(LoadConnection& c, int fd) {
   c.sent_at_us = now_us();
   slot_.requests_sent.add();
   loop_.timers().arm(c.timer, loop_.now_ms(), options_.response_timeout_ms);
-  const io::IoResult r = io::Stream(loop_, fd).send(std::string_view(request, size));
+  const io::IoResult r = stream(fd).send(std::string_view(request, size));
   if (r.bytes == size) {
     c.state = LoadState::awaiting;
     return;
@@ -345,7 +413,7 @@ void ClientWorker::start_request(LoadConnection& c, int fd) {
 void ClientWorker::continue_send(LoadConnection& c, int fd) {
   char request[HttpExchange::kMaxRequest];
   const std::size_t size = exchange_.request_of(c, request);
-  const io::IoResult r = io::Stream(loop_, fd).send(
+  const io::IoResult r = stream(fd).send(
       std::string_view(request + c.http.request_offset, size - c.http.request_offset));
   if (r.status == io::IoStatus::failed) {
     fail(c, fd, LoadFailure::reset);
@@ -359,7 +427,7 @@ void ClientWorker::read_response(LoadConnection& c, int fd, uint32_t events) {
   // After the peer's close the close must be read too: no further edge announces it.
   const bool peer_closed = events & (io::kPeerClosed | io::kFailed);
   bool stopped = false;  // failed (and closed) or done: the socket is not ours to read on
-  const io::IoResult r = io::Stream(loop_, fd).receive_all(peer_closed, [&](std::span<char> bytes) {
+  const io::IoResult r = stream(fd).receive_all(peer_closed, [&](std::span<char> bytes) {
     slot_.bytes_received.add(bytes.size());
     const auto result = exchange_.on_bytes(c, bytes.data(), bytes.size());
     if (result.status == HttpExchange::Result::failed) {
@@ -399,7 +467,7 @@ void ClientWorker::complete_response(LoadConnection& c) {
 // closed it, reset it, or sent bytes nobody asked for.
 void ClientWorker::check_idle(LoadConnection& c, int fd) {
   std::span<char> bytes;
-  switch (io::Stream(loop_, fd).receive(bytes).status) {
+  switch (stream(fd).receive(bytes).status) {
     case io::IoStatus::done:
       fail(c, fd, LoadFailure::wrong_response);
       break;
@@ -446,7 +514,7 @@ bool ClientWorker::send_ws(LoadConnection& c, int fd, std::string_view bytes) {
     WsExchange::hold_unsent(c, bytes);  // frames must not interleave
     return true;
   }
-  const io::IoResult r = io::Stream(loop_, fd).send(bytes);
+  const io::IoResult r = stream(fd).send(bytes);
   if (r.status == io::IoStatus::failed) {
     fail(c, fd, LoadFailure::reset);
     return false;
@@ -457,7 +525,7 @@ bool ClientWorker::send_ws(LoadConnection& c, int fd, std::string_view bytes) {
 
 bool ClientWorker::flush_ws(LoadConnection& c, int fd) {
   const std::string_view pending = WsExchange::unsent(c);
-  const io::IoResult r = io::Stream(loop_, fd).send(pending);
+  const io::IoResult r = stream(fd).send(pending);
   if (r.status == io::IoStatus::failed) {
     fail(c, fd, LoadFailure::reset);
     return false;
@@ -473,7 +541,7 @@ void ClientWorker::read_ws(LoadConnection& c, int fd, uint32_t events) {
   // After the peer's close the close must be read too: no further edge announces it.
   const bool peer_closed = events & (io::kPeerClosed | io::kFailed);
   bool stopped = false;  // failed and closed
-  const io::IoResult r = io::Stream(loop_, fd).receive_all(peer_closed, [&](std::span<char> bytes) {
+  const io::IoResult r = stream(fd).receive_all(peer_closed, [&](std::span<char> bytes) {
     slot_.bytes_received.add(bytes.size());
     ws_output_.clear();
     const auto result = ws_exchange_.on_bytes(c, bytes.data(), bytes.size(), ws_output_);
@@ -516,7 +584,7 @@ void ClientWorker::say_goodbye(LoadConnection& c, int fd) {
   if (c.state == LoadState::connecting || !c.ws.upgraded || !WsExchange::unsent(c).empty()) return;
   ws_output_.clear();
   WsExchange::append_goodbye(ws_output_);
-  (void)io::Stream(loop_, fd).send(ws_output_);
+  (void)stream(fd).send(ws_output_);
 }
 
 // ------------------------------------------------------------ closing
@@ -532,6 +600,10 @@ void ClientWorker::close_connection(LoadConnection& c, int fd) {
     WsExchange::release(c);
   } else {
     HttpExchange::release(c);
+  }
+  if (tls_ && tls_[fd]) {
+    delete tls_[fd];
+    tls_[fd] = nullptr;
   }
   close(fd);
   if (c.state != LoadState::unused && c.ramping) --ramping_;
@@ -550,6 +622,7 @@ void ClientWorker::close_all() {
     LoadConnection& c = table_[fd];
     if (c.state == LoadState::unused) continue;
     if (websocket_) say_goodbye(c, fd);
+    if (tls_ && tls_[fd] && c.state != LoadState::handshaking) stream(fd).shutdown();  // close_notify
     close_connection(c, fd);
   }
 }

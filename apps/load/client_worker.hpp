@@ -16,6 +16,8 @@
 #include <string_view>
 
 #include "address_plan.hpp"
+#include "client/tls_context.hpp"
+#include "client/tls_layer.hpp"
 #include "http_exchange.hpp"
 #include "io/event_loop.hpp"
 #include "load_connection.hpp"
@@ -62,6 +64,9 @@ class ClientWorker {
   bool open_next();
   void on_connect_result(LoadConnection& c, int fd, uint32_t events);
   void note_ramp_progress();
+  // --tls: after the connect, the handshake; then the first request.
+  void start_tls(LoadConnection& c, int fd);
+  void continue_handshake(LoadConnection& c, int fd);
 
   // The exchange.
   void start_request(LoadConnection& c, int fd);
@@ -84,6 +89,8 @@ class ClientWorker {
   void close_all();
 
   int fd_of(const LoadConnection& c) const { return int(&c - table_); }
+  // The connection's stream: through its TLS layer with --tls.
+  io::Stream stream(int fd) { return io::Stream(loop_, fd, tls_ ? tls_[fd] : nullptr); }
   uint32_t now_us() const;
   uint64_t elapsed_ms() const;
 
@@ -103,6 +110,14 @@ class ClientWorker {
 
   LoadConnection* table_ = nullptr;  // indexed by fd, as large as the descriptor limit
   std::size_t table_size_ = 0;
+
+  // --tls only (null otherwise): the worker's context and each connection's
+  // layer, indexed by fd like table_.
+  client::TlsContexts tls_contexts_;
+  SSL_CTX* tls_ctx_ = nullptr;
+  std::string tls_host_;  // SNI and the name verified
+  client::TlsLayer** tls_ = nullptr;
+  bool tls_failure_shown_ = false;
 
   uint64_t next_tuple_ = 0;
   std::size_t started_ = 0;  // connects issued (or given up for want of a tuple)

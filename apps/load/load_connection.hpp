@@ -3,6 +3,10 @@
 // pointer is set only while bytes must wait between two reads (a response
 // head that arrives in pieces, a compressed WebSocket echo in flight).
 //
+// With --tls the connection's TLS layer (and its OpenSSL session) lives in
+// a table of its own beside this one, also indexed by descriptor and made
+// only with --tls: a plain run's connections stay exactly this size.
+//
 // The worker's part is common; what the exchange keeps between reads is a
 // union of one struct per workload (options.hpp), each read and written
 // only by its exchange (http_exchange.hpp, ws_exchange.hpp).
@@ -20,6 +24,7 @@ enum class LoadState : uint8_t {
   sending,     // the socket refused part of the request (response timer)
   awaiting,    // request sent, response not complete (response timer)
   idle,        // between a response and the next request (idle timer)
+  handshaking, // --tls: connected, TLS handshake in flight (connect timer, again)
 };
 
 // HttpExchange's state: the request in flight and how much of its answer came.

@@ -97,6 +97,16 @@ std::optional<LoadOptions> parse_options(int argc, char** argv, int& exit_code) 
   app.add_option("--connect-timeout", connect_timeout_s, "seconds")->capture_default_str();
   app.add_option("--timeout", response_timeout_s, "seconds a response may take")
       ->capture_default_str();
+  app.add_flag("--tls", o.tls,
+               "https: a TLS handshake (TLS 1.2 or 1.3, ALPN http/1.1) after each connect, "
+               "bounded by --connect-timeout again, then the workload over it");
+  app.add_flag("--tls-insecure", o.tls_insecure,
+               "with --tls: do not verify the server's certificate or name");
+  app.add_option("--tls-ca", o.tls_ca,
+                 "with --tls: PEM CA bundle to verify the server against (default: the system's)");
+  app.add_option("--tls-server-name", o.tls_server_name,
+                 "with --tls: the name sent as SNI and verified (default: --host)");
+  app.add_flag("--tls12", o.tls12, "with --tls: offer TLS 1.2 only");
   app.add_option("--csv", o.csv_path, "write one row per second to this file");
   app.add_option("--summary", o.summary_path, "write the final summary as JSON to this file");
   app.add_flag("--allow-errors", o.allow_errors,
@@ -130,6 +140,10 @@ std::optional<LoadOptions> parse_options(int argc, char** argv, int& exit_code) 
   if (o.workload == Workload::websocket && o.length.max > kMaxWsMessage) {
     return fail("--length: at most 65535 bytes per WebSocket message");
   }
+  if (!o.tls && (o.tls_insecure || o.tls12 || !o.tls_ca.empty() || !o.tls_server_name.empty())) {
+    return fail("--tls-insecure, --tls-ca, --tls-server-name and --tls12 need --tls");
+  }
+  if (o.tls_insecure && !o.tls_ca.empty()) return fail("--tls-insecure and --tls-ca: one or the other");
   if (o.ws_path.empty() || o.ws_path[0] != '/' ||
       o.ws_path.find_first_of(" \t\r\n") != std::string::npos) {
     return fail("--ws-path: an origin-form target, starting with /");

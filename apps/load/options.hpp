@@ -47,6 +47,13 @@ struct LoadOptions {
   Workload workload = Workload::http;
   bool deflate = false;         // websocket: offer (and require) permessage-deflate
   std::string ws_path = "/ws";  // websocket: the upgrade's request target
+  // https: a TLS handshake after each connect (within --connect-timeout
+  // again), then the same workload over it. Off: no TLS state anywhere.
+  bool tls = false;
+  bool tls_insecure = false;    // no certificate or name check
+  bool tls12 = false;           // offer TLS 1.2 only (the server keeps its SSL object)
+  std::string tls_ca;           // PEM CA bundle to verify against (default: the system's)
+  std::string tls_server_name;  // SNI and the name verified; empty: --host
   std::string csv_path;
   std::string summary_path;
   bool allow_errors = false;

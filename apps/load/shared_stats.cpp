@@ -30,6 +30,10 @@ std::string_view to_string(LoadFailure kind) {
       return "unexpected close";
     case LoadFailure::no_address:
       return "no address left";
+    case LoadFailure::tls_failed:
+      return "tls failed";
+    case LoadFailure::tls_timeout:
+      return "tls timeout";
     case LoadFailure::count:
       break;
   }

@@ -28,6 +28,8 @@ enum class LoadFailure : uint8_t {
   bad_status,        // a status other than 200
   unexpected_close,  // the server closed an idle connection, or before answering
   no_address,        // the worker's slice of (source, port) tuples ran out
+  tls_failed,        // --tls: the handshake failed (refused, bad certificate, closed)
+  tls_timeout,       // --tls: no finished handshake within --connect-timeout of the connect
   count,
 };
 

@@ -42,7 +42,8 @@ struct WorkerProbe {
 
 // Names in test failures rather than bytes.
 inline void PrintTo(LoadState state, std::ostream* out) {
-  static const char* const names[] = {"unused", "connecting", "sending", "awaiting", "idle"};
+  static const char* const names[] = {"unused", "connecting", "sending", "awaiting", "idle",
+                                      "handshaking"};
   *out << names[std::size_t(state)];
 }
 
