@@ -19,6 +19,15 @@
 
 namespace httpkit {
 
+// A `:name` or `*name` capture of the route that a Router chose (its value
+// percent-decoded).
+struct PathParam {
+  std::string_view name;
+  std::string_view value;
+};
+
+class Router;
+
 class Request {
  public:
   std::string_view method() const { return method_; }
@@ -50,11 +59,18 @@ class Request {
 
   bool keep_alive() const { return keep_alive_; }
 
+  // The captures of the route a Router chose for this request (empty
+  // outside a routed handler). Valid as long as the request; detached()
+  // copies them.
+  std::span<const PathParam> path_params() const { return path_params_; }
+  std::optional<std::string_view> path_param(std::string_view name) const;
+
   // A copy that owns all its bytes; used to move a request off its loop.
   Request detached() const;
 
  private:
   friend class RequestBuilder;
+  friend class Router;  // binds the captures for the routed handler's call
 
   std::string_view method_, target_, path_, query_, body_;
   std::span<const HeaderView> headers_;
@@ -71,6 +87,15 @@ class Request {
   // Only a detached request owns storage: its bytes and its header array.
   std::shared_ptr<const std::string> owned_bytes_;
   std::shared_ptr<const std::vector<HeaderView>> owned_headers_;
+
+  // Set by the Router around the handler's call (the request itself is
+  // const to handlers, as Ring's request map is a value with assoc'd keys).
+  mutable std::span<const PathParam> path_params_;
+  struct OwnedPathParams {
+    std::string bytes;
+    std::vector<PathParam> params;
+  };
+  std::shared_ptr<const OwnedPathParams> owned_path_params_;
 };
 
 }  // namespace httpkit

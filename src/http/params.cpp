@@ -3,28 +3,10 @@
 #include "http/text.hpp"
 
 namespace httpkit {
-namespace {
-
-using http::text::hex_value;
-
-}  // namespace
 
 std::string url_decode(std::string_view s, bool plus_is_space) {
-  std::string decoded;
-  decoded.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '%' && i + 2 < s.size()) {
-      const int high = hex_value(s[i + 1]);
-      const int low = hex_value(s[i + 2]);
-      if (high >= 0 && low >= 0) {
-        decoded.push_back(static_cast<char>(high * 16 + low));
-        i += 2;
-        continue;
-      }
-    }
-    decoded.push_back(plus_is_space && c == '+' ? ' ' : c);
-  }
+  std::string decoded(s.size(), '\0');
+  decoded.resize(http::text::percent_decode(s, decoded.data(), plus_is_space));
   return decoded;
 }
 

@@ -78,6 +78,27 @@ inline int hex_value(char c) {
   return -1;
 }
 
+// Decodes %XX escapes of `in` into `out` (room for in.size() bytes), '+'
+// to a space if asked (forms, queries); a '%' not followed by two hex
+// digits stays as it is. Returns the decoded length.
+inline std::size_t percent_decode(std::string_view in, char* out, bool plus_is_space) {
+  char* o = out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '%' && i + 2 < in.size()) {
+      const int high = hex_value(in[i + 1]);
+      const int low = hex_value(in[i + 2]);
+      if (high >= 0 && low >= 0) {
+        *o++ = static_cast<char>(high * 16 + low);
+        i += 2;
+        continue;
+      }
+    }
+    *o++ = plus_is_space && c == '+' ? ' ' : c;
+  }
+  return std::size_t(o - out);
+}
+
 inline char to_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }

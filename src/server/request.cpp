@@ -38,6 +38,12 @@ std::vector<std::string_view> Request::header_values(std::string_view name) cons
   return values;
 }
 
+std::optional<std::string_view> Request::path_param(std::string_view name) const {
+  for (const PathParam& p : path_params_)
+    if (p.name == name) return p.value;
+  return std::nullopt;
+}
+
 Params Request::query_params() const {
   return Params::parse(query_);
 }
@@ -132,6 +138,20 @@ Request Request::detached() const {
   copy.owned_bytes_ = std::move(bytes);
   copy.owned_headers_ = std::move(headers);
   copy.fd_ = -1;
+  if (!path_params_.empty()) {
+    auto owned = std::make_shared<OwnedPathParams>();
+    for (const PathParam& p : path_params_)
+      owned->bytes.append(p.name).append(p.value);
+    std::size_t at = 0;
+    for (const PathParam& p : path_params_) {
+      const std::string_view name(owned->bytes.data() + at, p.name.size());
+      const std::string_view value(owned->bytes.data() + at + p.name.size(), p.value.size());
+      owned->params.push_back({name, value});
+      at += p.name.size() + p.value.size();
+    }
+    copy.path_params_ = owned->params;
+    copy.owned_path_params_ = std::move(owned);
+  }
   return copy;
 }
 
