@@ -2,10 +2,15 @@
 # sourced, not run. Everything nginx writes (pid, logs, temp files) stays in
 # a directory of the caller's, and only the PID started here is stopped.
 #
-#   nginx_bench_conf DIR PORT WORKERS BODY_FILE [LISTEN_OPTIONS]
+#   nginx_bench_conf DIR PORT WORKERS BODY_FILE [LISTEN_OPTIONS] [SERVER_LINES]
 #       writes DIR/nginx.conf: 127.0.0.1:PORT answers every request with 200,
 #       text/plain, BODY_FILE's bytes (no " $ \ or newline in them), keep-alive
-#       without a request limit, no access log.
+#       without a request limit, no access log. SERVER_LINES go into the
+#       server block as they are (e.g. HTTPS: LISTEN_OPTIONS "ssl ..." and
+#       nginx_tls_lines CERT KEY).
+#   nginx_tls_lines CERT KEY
+#       the server-block lines of the TLS benchmarks: the certificate and key,
+#       TLS 1.2 and 1.3 (nginx 1.22's default leaves 1.3 out), tickets on.
 #   nginx_main_conf DIR WORKERS / nginx_temp_paths DIR
 #       the main-context lines (workers, pid, error log, events) and the
 #       http-context temp paths, for a test that writes its own config.
@@ -43,7 +48,7 @@ EOF
 }
 
 nginx_bench_conf() {
-  local dir=$1 port=$2 workers=$3 body_file=$4 listen_options=${5:-backlog=4096}
+  local dir=$1 port=$2 workers=$3 body_file=$4 listen_options=${5:-backlog=4096} server_lines=${6:-}
   mkdir -p "$dir"
   {
     nginx_main_conf "$dir" "$workers"
@@ -55,10 +60,15 @@ nginx_bench_conf() {
     echo "  server {"
     echo "    listen 127.0.0.1:$port $listen_options;"
     echo "    default_type text/plain;"
+    [ -z "$server_lines" ] || echo "    $server_lines"
     echo "    location / { return 200 \"$(cat "$body_file")\"; }"
     echo "  }"
     echo "}"
   } >"$dir/nginx.conf"
+}
+
+nginx_tls_lines() {
+  echo "ssl_certificate $1; ssl_certificate_key $2; ssl_protocols TLSv1.2 TLSv1.3;"
 }
 
 # Workers run as the invoking user: they need no access to anything else.
