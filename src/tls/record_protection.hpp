@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 namespace httpkit::tls {
@@ -40,7 +41,7 @@ enum class AlertDescription : uint8_t {
   user_canceled = 90,
 };
 
-inline constexpr std::size_t kMaxPlaintext = 16384;               // 2^14
+inline constexpr std::size_t kMaxPlaintext = 16384;                 // 2^14
 inline constexpr std::size_t kMaxCiphertext = kMaxPlaintext + 256;  // 2^14 + 256
 inline constexpr std::size_t kRecordHeader = 5;
 // What one sealed record adds to its plaintext: header, content type, tag.
@@ -71,10 +72,11 @@ class TrafficKeys {
   void advance() { ++sequence_; }
 
  private:
+  // Ordered so that nothing pads: 104 bytes.
+  uint64_t sequence_ = 0;
   uint8_t secret_[48] = {};
   uint8_t key_[32] = {};
   uint8_t iv_[12] = {};
-  uint64_t sequence_ = 0;
   CipherSuite suite_ = CipherSuite::aes_128_gcm_sha256;
   uint8_t secret_size_ = 0;
 };
@@ -114,8 +116,11 @@ enum class Role : uint8_t { client, server };
 // One connection's protected records in both directions.
 class RecordProtection {
  public:
-  RecordProtection(Role role, TrafficKeys read, TrafficKeys write)
-      : read_(read), write_(write), role_(role) {}
+  RecordProtection(Role role, TrafficKeys read, TrafficKeys write);
+  // Wipes the secrets and keys.
+  ~RecordProtection();
+  RecordProtection(const RecordProtection&) = delete;
+  RecordProtection& operator=(const RecordProtection&) = delete;
 
   struct Opened {
     std::size_t consumed = 0;   // input bytes used (whole records only)
@@ -140,7 +145,8 @@ class RecordProtection {
   std::size_t seal(RecordCiphers& ciphers, const iovec* iov, int count, std::span<uint8_t> out,
                    std::size_t& taken);
   // One alert record (close_notify, or the fault's alert) into `out`
-  // (needs kRecordOverhead + 2 bytes); returns its size.
+  // (needs kRecordOverhead + 2 bytes); returns its size (0: no room, or the
+  // write sequence is exhausted).
   std::size_t seal_alert(RecordCiphers& ciphers, AlertDescription alert, std::span<uint8_t> out);
 
   AlertDescription alert_to_send() const { return alert_to_send_; }
@@ -154,11 +160,18 @@ class RecordProtection {
   TrafficKeys write_;
   Role role_;
   bool key_update_owed_ = false;
+  bool failed_ = false;  // a fault was reported: open() reads no more
   AlertDescription alert_to_send_ = AlertDescription::close_notify;
   AlertDescription peer_alert_ = AlertDescription::close_notify;
   // A handshake message split across records, while it is split.
   struct SplitMessage;
-  SplitMessage* split_ = nullptr;
+  std::unique_ptr<SplitMessage> split_;
+
+  bool fail(AlertDescription alert);
+  bool read_handshake(const uint8_t* p, std::size_t n);
+  bool handle_message(uint8_t type, const uint8_t* body, std::size_t size, bool& key_changed);
+  std::size_t seal_record(RecordCiphers& ciphers, uint8_t type, uint8_t* record,
+                          std::size_t content_size);
 };
 
 }  // namespace httpkit::tls

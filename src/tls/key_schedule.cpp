@@ -1,0 +1,123 @@
+// The key schedule's last step (RFC 8446 §7.1, §7.3): HKDF-Expand-Label on
+// a traffic secret gives the record key, the IV and, for KeyUpdate, the
+// next secret. HKDF-Expand is RFC 5869 §2.3 over OpenSSL's one-shot HMAC.
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "tls/record_protection.hpp"
+
+namespace httpkit::tls {
+
+namespace {
+
+const EVP_MD* suite_hash(CipherSuite suite) {
+  return suite == CipherSuite::aes_256_gcm_sha384 ? EVP_sha384() : EVP_sha256();
+}
+
+std::size_t hash_size(CipherSuite suite) {
+  return suite == CipherSuite::aes_256_gcm_sha384 ? 48 : 32;
+}
+
+std::size_t key_size(CipherSuite suite) {
+  return suite == CipherSuite::aes_128_gcm_sha256 ? 16 : 32;
+}
+
+// HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) | info | i).
+void hkdf_expand(const EVP_MD* md, std::span<const uint8_t> prk, std::span<const uint8_t> info,
+                 std::span<uint8_t> out) {
+  const std::size_t hash = static_cast<std::size_t>(EVP_MD_get_size(md));
+  if (out.size() > 255 * hash || info.size() > 512) throw std::length_error("hkdf_expand");
+  uint8_t block[EVP_MAX_MD_SIZE + 512 + 1];
+  uint8_t t[EVP_MAX_MD_SIZE];
+  std::size_t t_size = 0;
+  std::size_t done = 0;
+  for (unsigned i = 1; done < out.size(); ++i) {
+    std::memcpy(block, t, t_size);
+    std::memcpy(block + t_size, info.data(), info.size());
+    block[t_size + info.size()] = static_cast<uint8_t>(i);
+    unsigned int len = 0;
+    if (!HMAC(md, prk.data(), static_cast<int>(prk.size()), block, t_size + info.size() + 1, t,
+              &len)) {
+      throw std::runtime_error("HMAC failed");
+    }
+    t_size = len;
+    const std::size_t n = std::min(t_size, out.size() - done);
+    std::memcpy(out.data() + done, t, n);
+    done += n;
+  }
+  OPENSSL_cleanse(t, sizeof t);
+  OPENSSL_cleanse(block, sizeof block);
+}
+
+}  // namespace
+
+bool cipher_suite_from_iana(uint16_t code, CipherSuite& suite) {
+  switch (code) {
+    case 0x1301:
+      suite = CipherSuite::aes_128_gcm_sha256;
+      return true;
+    case 0x1302:
+      suite = CipherSuite::aes_256_gcm_sha384;
+      return true;
+    case 0x1303:
+      suite = CipherSuite::chacha20_poly1305_sha256;
+      return true;
+    default:
+      return false;
+  }
+}
+
+// HkdfLabel = uint16 length | opaque label<7..255> ("tls13 " + label) |
+// opaque context<0..255>.
+void hkdf_expand_label(CipherSuite suite, std::span<const uint8_t> secret, const char* label,
+                       std::span<const uint8_t> context, std::span<uint8_t> out) {
+  static constexpr char kPrefix[] = "tls13 ";
+  const std::size_t label_size = sizeof kPrefix - 1 + std::strlen(label);
+  if (label_size > 255 || context.size() > 255 || out.size() > 0xffff) {
+    throw std::length_error("hkdf_expand_label");
+  }
+  uint8_t info[2 + 1 + 255 + 1 + 255];
+  std::size_t n = 0;
+  info[n++] = static_cast<uint8_t>(out.size() >> 8);
+  info[n++] = static_cast<uint8_t>(out.size());
+  info[n++] = static_cast<uint8_t>(label_size);
+  std::memcpy(info + n, kPrefix, sizeof kPrefix - 1);
+  n += sizeof kPrefix - 1;
+  std::memcpy(info + n, label, label_size - (sizeof kPrefix - 1));
+  n += label_size - (sizeof kPrefix - 1);
+  info[n++] = static_cast<uint8_t>(context.size());
+  if (!context.empty()) std::memcpy(info + n, context.data(), context.size());
+  n += context.size();
+  hkdf_expand(suite_hash(suite), secret, {info, n}, out);
+}
+
+TrafficKeys::TrafficKeys(CipherSuite suite, std::span<const uint8_t> secret, uint64_t sequence)
+    : sequence_(sequence), suite_(suite), secret_size_(static_cast<uint8_t>(hash_size(suite))) {
+  if (secret.size() != secret_size_) throw std::invalid_argument("traffic secret size");
+  std::memcpy(secret_, secret.data(), secret_size_);
+  hkdf_expand_label(suite_, {secret_, secret_size_}, "key", {}, {key_, key_size(suite_)});
+  hkdf_expand_label(suite_, {secret_, secret_size_}, "iv", {}, {iv_, sizeof iv_});
+}
+
+void TrafficKeys::update() {
+  uint8_t next[48];
+  hkdf_expand_label(suite_, {secret_, secret_size_}, "traffic upd", {}, {next, secret_size_});
+  *this = TrafficKeys(suite_, {next, secret_size_}, 0);
+  OPENSSL_cleanse(next, sizeof next);
+}
+
+void TrafficKeys::nonce(uint8_t out[12]) const {
+  std::memcpy(out, iv_, 12);
+  for (int i = 0; i < 8; ++i)
+    out[11 - i] ^= static_cast<uint8_t>(sequence_ >> (8 * i));
+}
+
+std::span<const uint8_t> TrafficKeys::key() const {
+  return {key_, key_size(suite_)};
+}
+
+}  // namespace httpkit::tls
