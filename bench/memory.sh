@@ -22,6 +22,14 @@
 # message (the echo checked), and is then held idle. There is no nginx row:
 # nginx has no WebSocket endpoint of its own to compare with.
 #
+# --tls measures idle keep-alive HTTPS connections (one GET each, then
+# idle), httpkit vs nginx, both with the same ECDSA P-256 certificate of a
+# test CA (scripts/lib/certs.sh) and TLS 1.2 and 1.3 enabled, in two
+# populations: the clients negotiate TLS 1.3 (where httpkit may drop its
+# OpenSSL session after the handshake), then TLS 1.2 (where it keeps it).
+# The clients speak TLS with Python's ssl module (verifying against the CA);
+# defaults become 4000 connections, 400 warm-up.
+#
 # One process may hold < 20000 descriptors here (ulimit -n 20000), so the
 # client is several forked /usr/bin/python3 processes (--clients), each with
 # its own source address 127.0.0.(10+i).
@@ -29,6 +37,7 @@
 # Usage: bench/memory.sh [--connections N] [--warmup W] [--clients K]
 #                        [--settle S] [--server httpkit|nginx|both]
 #                        [--server-args "ARGS"] [--bin-dir DIR] [--websocket]
+#                        [--tls [--tls-versions 1.3,1.2]]
 #   defaults: 20000 connections, 2000 warm-up, 4 clients, 3 s settle, both
 #   servers, httpkit args "--threads 2", plus "--processes K" when the
 #   connections do not fit one process (K = ceil(connections / 16000): a
@@ -51,6 +60,7 @@ import selectors
 import shlex
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -59,8 +69,8 @@ import zlib
 
 REPO_ROOT = sys.argv[1]
 p = argparse.ArgumentParser(prog="bench/memory.sh")
-p.add_argument("--connections", type=int, default=20000)
-p.add_argument("--warmup", type=int, default=2000)
+p.add_argument("--connections", type=int, default=None)
+p.add_argument("--warmup", type=int, default=None)
 p.add_argument("--clients", type=int, default=4)
 p.add_argument("--settle", type=float, default=3.0)
 p.add_argument("--server", choices=["httpkit", "nginx", "both"], default="both")
@@ -68,7 +78,20 @@ p.add_argument("--server-args", default=None)
 p.add_argument("--bin-dir", default=os.environ.get("HTTPKIT_BIN_DIR", "build/bin"))
 p.add_argument("--websocket", action="store_true",
                help="idle WebSocket connections to httpkit, without and with permessage-deflate")
+p.add_argument("--tls", action="store_true",
+               help="idle keep-alive HTTPS connections (ECDSA P-256), TLS 1.3 then TLS 1.2")
+p.add_argument("--tls-versions", default="1.3,1.2",
+               help="with --tls: the populations, in order (1.3, 1.2)")
 args = p.parse_args(sys.argv[2:])
+if args.tls and args.websocket:
+    sys.exit("--tls and --websocket: one or the other")
+if args.connections is None:
+    args.connections = 4000 if args.tls else 20000
+if args.warmup is None:
+    args.warmup = 400 if args.tls else 2000
+TLS_VERSIONS = [v.strip() for v in args.tls_versions.split(",") if v.strip()]
+if args.tls and (not TLS_VERSIONS or any(v not in ("1.2", "1.3") for v in TLS_VERSIONS)):
+    sys.exit("--tls-versions: 1.3 and/or 1.2")
 if not 0 <= args.warmup < args.connections:
     sys.exit("--warmup must be smaller than --connections")
 # One process holds < 20000 descriptors (ulimit -n), and SO_REUSEPORT spreads
@@ -86,6 +109,24 @@ import benchmark_text  # noqa: E402  (reads apps/common/benchmark_text.hpp)
 BODY = benchmark_text.body(1024)
 NGINX_LIB = os.path.join(REPO_ROOT, "scripts", "lib", "nginx.sh")
 started = []  # (Popen) servers we started, stopped by PID at exit
+CERTS = os.path.join(WORK, "certs")
+CERT = os.path.join(CERTS, "localhost-ec.pem")
+KEY = os.path.join(CERTS, "localhost-ec.key")
+CA = os.path.join(CERTS, "ca.pem")
+
+
+def make_certs():
+    subprocess.run(["bash", "-c", 'source "$0"; make_test_certs "$1"',
+                    os.path.join(REPO_ROOT, "scripts", "lib", "certs.sh"), CERTS], check=True)
+
+
+def client_context(version):
+    """A verifying client context pinned to one TLS version ("1.2" or "1.3")."""
+    ctx = ssl.create_default_context(cafile=CA)
+    v = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
+    ctx.minimum_version = ctx.maximum_version = v
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
 
 
 def stop(proc):
@@ -123,7 +164,8 @@ def free_port():
 
 def answers(port):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as raw:
+            s = client_context("1.2").wrap_socket(raw, server_hostname="localhost") if args.tls else raw
             s.sendall(b"GET / HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n")
             return s.recv(12).startswith(b"HTTP/1.")
     except OSError:
@@ -148,7 +190,8 @@ def start_httpkit():
     binary = os.path.join(BIN_DIR, "httpkit-server")
     if not os.access(binary, os.X_OK):
         sys.exit(f"httpkit-server not found at {binary} (build it, pass --bin-dir, or use --server nginx)")
-    cmd = [binary, "--port", "0", "--bind", "127.0.0.1", *shlex.split(args.server_args)]
+    tls = ["--tls-cert", CERT, "--tls-key", KEY] if args.tls else []
+    cmd = [binary, "--port", "0", "--bind", "127.0.0.1", *tls, *shlex.split(args.server_args)]
     log = os.path.join(WORK, "httpkit.log")
     port = None
     proc = subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -169,12 +212,16 @@ def start_nginx():
     # reuseport so the 2 workers share the connections evenly (each worker
     # is capped by ulimit -n too).
     port = free_port()
-    d = os.path.join(WORK, "nginx")
-    os.makedirs(d)
+    d = tempfile.mkdtemp(dir=WORK, prefix="nginx.")  # one per row
     with open(os.path.join(WORK, "body"), "wb") as f:
         f.write(BODY)
+    listen, lines = "backlog=4096 reuseport", ""
+    if args.tls:
+        listen = "ssl " + listen
+        lines = subprocess.run(["bash", "-c", 'source "$0"; nginx_tls_lines "$1" "$2"', NGINX_LIB, CERT, KEY],
+                               check=True, capture_output=True, text=True).stdout.strip()
     subprocess.run(["bash", "-c", 'source "$0"; nginx_bench_conf "$@"', NGINX_LIB,
-                    d, str(port), "2", os.path.join(WORK, "body"), "backlog=4096 reuseport"], check=True)
+                    d, str(port), "2", os.path.join(WORK, "body"), listen, lines], check=True)
     cmd = ["bash", "-c", 'source "$0"; nginx_exec "$1"', NGINX_LIB, d]  # exec: the PID is nginx's
     return start(cmd, port, os.path.join(d, "stdout.log")), port
 
@@ -241,7 +288,8 @@ def client_main(idx, port, mode, cmd_r, rep_w):
             still = 0
             for s in held:
                 try:
-                    still += 1 if s.recv(1, socket.MSG_PEEK) else 0  # data: unexpected, but open
+                    # socket.socket.recv: the bytes on the wire, past an SSLSocket's own recv
+                    still += 1 if socket.socket.recv(s, 1, socket.MSG_PEEK) else 0  # data: unexpected, but open
                 except BlockingIOError:
                     still += 1
                 except OSError:
@@ -297,8 +345,10 @@ def ws_step(s, buf, st, deflate):
 def open_connections(count, src, port, mode, held, in_flight=200, deadline_s=180):
     """Open count connections, one exchange each (a GET, or a WebSocket
     upgrade and one echo), checking each answer whole; keep them."""
-    websocket = mode != "http"
+    websocket = mode.startswith("ws")
     deflate = mode == "ws-deflate"
+    tls_ctx = client_context(mode[len("tls"):]) if mode.startswith("tls") else None
+    handshaking = set()
     request = b"GET / HTTP/1.1\r\nHost: mem\r\n\r\n"
     sel = selectors.DefaultSelector()
     state = {}
@@ -313,7 +363,31 @@ def open_connections(count, src, port, mode, held, in_flight=200, deadline_s=180
         reasons.add(why)
         sel.unregister(s)
         state.pop(s)
+        handshaking.discard(s)
         s.close()
+
+    def send_first(s):
+        if websocket:
+            upgrade, ws_state[s]["accept"] = upgrade_request(deflate)
+            s.send(upgrade)  # small: fits the empty send buffer
+        else:
+            s.send(request)
+        sel.modify(s, selectors.EVENT_READ)
+
+    def handshake(s):
+        try:
+            s.do_handshake()
+        except ssl.SSLWantReadError:
+            sel.modify(s, selectors.EVENT_READ)
+            return
+        except ssl.SSLWantWriteError:
+            sel.modify(s, selectors.EVENT_WRITE)
+            return
+        except (ssl.SSLError, OSError) as e:
+            fail(s, f"TLS handshake: {e}")
+            return
+        handshaking.discard(s)
+        send_first(s)
 
     while (started_n < count or state) and time.monotonic() < deadline:
         while started_n < count and len(state) < in_flight:
@@ -341,20 +415,31 @@ def open_connections(count, src, port, mode, held, in_flight=200, deadline_s=180
                 ws_state[s] = {"phase": "head"}
         for key, ev in sel.select(timeout=1.0):
             s = key.fileobj
+            if s in handshaking:
+                handshake(s)
+                continue
             if ev & selectors.EVENT_WRITE:
                 err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if err:
                     fail(s, f"connect: {os.strerror(err)}")
                     continue
-                if websocket:
-                    upgrade, ws_state[s]["accept"] = upgrade_request(deflate)
-                    s.send(upgrade)  # small: fits the empty send buffer
-                else:
-                    s.send(request)
-                sel.modify(s, selectors.EVENT_READ)
+                if tls_ctx:
+                    sel.unregister(s)
+                    data = state.pop(s)
+                    s = tls_ctx.wrap_socket(s, server_hostname="localhost", do_handshake_on_connect=False)
+                    state[s] = data
+                    sel.register(s, selectors.EVENT_WRITE)
+                    handshaking.add(s)
+                    handshake(s)
+                    continue
+                send_first(s)
                 continue
             try:
                 data = s.recv(65536)
+                while tls_ctx and s.pending():
+                    data += s.recv(65536)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                continue  # a record without application data (a session ticket)
             except OSError as e:
                 fail(s, f"recv: {e.strerror}")
                 continue
@@ -466,7 +551,7 @@ def measure(name, mode="http"):
     time.sleep(0.5)
     rss0, procs = tree_rss(proc.pid)
     clients = Clients(args.clients, port, mode)
-    done_what = "upgraded and echoed" if mode != "http" else "with a full 200"
+    done_what = "upgraded and echoed" if mode.startswith("ws") else "with a full 200"
     try:
         t = time.monotonic()
         ok1, failed1, why1 = clients.open(args.warmup)
@@ -510,9 +595,13 @@ def mib(b):
 def main():
     if args.websocket:
         rows = [("httpkit ws", "ws"), ("httpkit ws+deflate", "ws-deflate")]
+    elif args.tls:
+        make_certs()
+        servers = ["httpkit", "nginx"] if args.server == "both" else [args.server]
+        rows = [(f"{n} TLS {v}", "tls" + v) for v in TLS_VERSIONS for n in servers]
     else:
         rows = [(n, "http") for n in (["httpkit", "nginx"] if args.server == "both" else [args.server])]
-    kind = "idle WebSocket" if args.websocket else "keep-alive"
+    kind = "idle WebSocket" if args.websocket else "keep-alive HTTPS" if args.tls else "keep-alive"
     print(f"memory: {args.connections} {kind} connections ({args.warmup} warm-up), "
           f"{args.clients} client processes, settle {args.settle}s", flush=True)
     if any(n.startswith("httpkit") for n, _ in rows):
@@ -529,8 +618,15 @@ def main():
     print(f"(bytes/conn = (RSS held - RSS warm) / the {args.connections - args.warmup} connections opened "
           f"after the warm-up; RSS summed over all server processes; kernel/conn = the growth of the "
           f"kernel's slab over the same connections, both ends of each)")
-    if not args.websocket and len(results) == 2 and results[1]["per_conn"] > 0:
+    if not args.websocket and not args.tls and len(results) == 2 and results[1]["per_conn"] > 0:
         print(f"httpkit/nginx per-connection ratio: {results[0]['per_conn'] / results[1]['per_conn']:.2f}")
+    if args.tls and args.server == "both":
+        for i in range(0, len(results) - 1, 2):
+            if results[i + 1]["per_conn"] > 0:
+                print(f"{results[i]['name']} / {results[i + 1]['name']} per-connection ratio: "
+                      f"{results[i]['per_conn'] / results[i + 1]['per_conn']:.2f}")
+        print(f"TLS: ECDSA P-256 leaf of a test CA (scripts/lib/certs.sh), verified by the clients "
+              f"(Python ssl, {ssl.OPENSSL_VERSION}); each row's clients allow only its version")
     bad = [f"{r['name']}: {p}" for r in results for p in r["problems"]]
     for b in bad:
         print(f"PROBLEM {b}")

@@ -13,8 +13,14 @@
 #   5. stop everything it started, by PID, even on Ctrl-C, and restore every
 #      sysctl it changed.
 #
+# --tls runs the same over HTTPS: a test CA and an ECDSA P-256 leaf for
+# localhost are made into results/<timestamp>/certs (scripts/lib/certs.sh),
+# httpkit-server serves --port with --tls-cert/--tls-key, httpkit-load runs
+# --tls verifying against that CA, and ab measures https:// (ab speaks TLS
+# itself; keep-alive as before). The table says TLS.
+#
 # Usage: scripts/experiment.sh [--connections N] [--steady S] [--port P]
-#                              [--build DIR] [--nice N] [--netns yes|no]
+#                              [--build DIR] [--nice N] [--netns yes|no] [--tls]
 #                              [httpkit-load options...]
 #   --nice N   run server, load and ab at niceness N (e.g. -10 on a machine
 #              shared with other work; all three alike, so ratios stay fair)
@@ -33,6 +39,7 @@ port=8000
 build=build
 niceness=0
 use_netns=yes
+use_tls=0
 load_extra=()
 while (($#)); do
   case $1 in
@@ -46,7 +53,8 @@ while (($#)); do
     --nice) niceness=$2; shift 2 ;;
     --netns) use_netns=$2; shift 2 ;;
     --netns=*) use_netns=${1#*=}; shift ;;
-    -h | --help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --tls) use_tls=1; shift ;;
+    -h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) load_extra+=("$1"); shift ;;
   esac
 done
@@ -61,6 +69,18 @@ stamp=$(date +%Y%m%d-%H%M%S)
 out=$repo/results/$stamp
 mkdir -p "$out"
 log() { printf '%s\n' "$*" | tee -a "$out/experiment.log"; }
+
+# --tls: the certificates, and what each program is given to use them.
+scheme=http
+server_tls=() load_tls=() mode_text=""
+if ((use_tls)); then
+  source "$repo/scripts/lib/certs.sh"
+  make_test_certs "$out/certs" || { echo "experiment: could not make the test certificates" >&2; exit 2; }
+  scheme=https
+  server_tls=(--tls-cert "$out/certs/localhost-ec.pem" --tls-key "$out/certs/localhost-ec.key")
+  load_tls=(--tls --tls-ca "$out/certs/ca.pem" --tls-server-name localhost)
+  mode_text=" over TLS"
+fi
 
 # ------------------------------------------------------------------ cleanup
 
@@ -143,7 +163,8 @@ server_threads=1  # processes already outnumber the cores; one loop each
 # are not comparable with a quiet one's, so the table says which it was.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "-")
-log "== httpkit 600k experiment, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), results in results/$stamp"
+log "== httpkit 600k experiment${mode_text}, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), results in results/$stamp"
+((use_tls)) && log "  TLS: httpkit-server ${server_tls[*]}; httpkit-load ${load_tls[*]}; ab over https"
 log "  target: $connections connections, held $steady s after the ramp, port $port, niceness $niceness"
 log "  open-file limit per process: $fd_limit (soft = hard; cannot be raised here)"
 log "  so httpkit-load uses $load_processes processes (<= $load_per_process connections each)"
@@ -218,8 +239,8 @@ tree_pids() { echo "$1"; pgrep -P "$1" || true; }
 
 ab_run() {  # ab_run LABEL: runs the seed's ab, keeps its output, prints its summary
   local label=$1 file=$out/ab_$1.txt
-  log "== ab -n 100000 -c 10 -k http://127.0.0.1:$port/   ($label)"
-  nice -n "$niceness" "${ns_exec[@]}" timeout -k 5 300 ab -n 100000 -c 10 -k "http://127.0.0.1:$port/" >"$file" 2>&1 &
+  log "== ab -n 100000 -c 10 -k $scheme://127.0.0.1:$port/   ($label)"
+  nice -n "$niceness" "${ns_exec[@]}" timeout -k 5 300 ab -n 100000 -c 10 -k "$scheme://127.0.0.1:$port/" >"$file" 2>&1 &
   ab_pid=$!
   local status=0
   wait "$ab_pid" || status=$?
@@ -229,7 +250,7 @@ ab_run() {  # ab_run LABEL: runs the seed's ab, keeps its output, prints its sum
     124 | 137) log "  ab did not finish its 100000 requests in 300 s (stopped; no rate to report)" ;;
     *) log "  ab exited with $status: $(tail -n 1 "$file")" ;;
   esac
-  { grep -E '^(Complete requests|Failed requests|Keep-Alive requests|Requests per second|Time per request|Transfer rate)' "$file" || true; } |
+  { grep -E '^(SSL/TLS Protocol|Complete requests|Failed requests|Keep-Alive requests|Requests per second|Time per request|Transfer rate)' "$file" || true; } |
     sed 's/^/  /' | tee -a "$out/experiment.log"
   grep -E -A 12 '^Percentage of the requests' "$file" | sed 's/^/  /' | tee -a "$out/experiment.log" || true
 }
@@ -243,7 +264,7 @@ if "${ns_exec[@]}" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
 fi
 log "== starting httpkit-server"
 nice -n "$niceness" "${ns_exec[@]}" "$bin/httpkit-server" --port "$port" --processes auto --max-connections "$server_limit" \
-  --threads "$server_threads" >"$out/server.log" 2>&1 &
+  --threads "$server_threads" "${server_tls[@]}" >"$out/server.log" 2>&1 &
 server_pid=$!
 for i in $(seq 1 300); do
   kill -0 "$server_pid" 2>/dev/null || { log "httpkit-server died:"; cat "$out/server.log"; exit 1; }
@@ -344,7 +365,7 @@ show_new_lines() {
 # up are held for --steady seconds (ab runs then), then everything stops.
 ramp_allowance=$((connections / 4000 > 180 ? connections / 4000 : 180))
 load_args=(--connections "$connections" --port "$port" --steady "$steady"
-  --ramp-timeout "$ramp_allowance" --duration $((ramp_allowance + steady + 60)))
+  --ramp-timeout "$ramp_allowance" --duration $((ramp_allowance + steady + 60)) "${load_tls[@]}")
 log "== httpkit-load ${load_args[*]} ${load_extra[*]}"
 t0=$(awk '{print $1}' /proc/uptime)
 cpu_before=$(cpu_counters)
@@ -426,17 +447,21 @@ cpu_split=$(awk -v a="$cpu_before" -v b="$cpu_after" -v ours="$(awk -v s="$serve
     100 * d[1] / total, 100 * d[2] / total, 100 * d[3] / total, 100 * d[7] / total, 100 * (d[4] + d[5]) / total, 100 * d[8] / total, 100 * ours * hz / total }')
 ratio=$(awk -v a="${ab_load:-0}" -v b="${ab_idle:-0}" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "-" }')
 
+ramp_rate() { awk -v p="$peak" -v t="$(json time_to_target_s)" 'BEGIN { if (t + 0 > 0) printf "%.0f", p / t; else print "-" }'; }
+ab_note=""
+((use_tls)) && ab_note=" (https)"
 {
-  echo "== results: $connections connections, steady $steady s ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+  echo "== results: $connections connections${mode_text}, steady $steady s ($(date -u '+%Y-%m-%d %H:%M UTC'))"
   printf '  %-44s %s\n' \
     "peak concurrency" "$peak" \
     "time to reach the target (s)" "$(json time_to_target_s)" \
+    "ramp rate (connections/s to the target)" "$(ramp_rate)" \
     "total requests" "$(json total_requests)" \
     "errors" "$(json errors)" \
     "requests/s (cumulative average)" "$(json requests_per_s)" \
     "fewest requests on one connection" "$(json min_requests_per_connection)" \
-    "ab -c 10 -k req/s, nothing held" "${ab_idle:--}" \
-    "ab -c 10 -k req/s, all connections held" "${ab_load:--}" \
+    "ab -c 10 -k req/s, nothing held$ab_note" "${ab_idle:--}" \
+    "ab -c 10 -k req/s, all connections held$ab_note" "${ab_load:--}" \
     "ab ratio (held / idle)" "$ratio" \
     "server processes" "${#server_pids[@]} (1 master + workers)" \
     "server RSS empty (MiB)" "$((empty_rss / 1024))" \
@@ -448,10 +473,11 @@ ratio=$(awk -v a="${ab_load:-0}" -v b="${ab_idle:-0}" 'BEGIN { if (b > 0 && a > 
     "client CPU seconds (user+sys)" "$client_cpu" \
     "httpkit-load exit status" "$load_status" \
     "httpkit-server exit status (SIGTERM)" "$server_status"
+  ((use_tls)) && echo "  TLS: ECDSA P-256 leaf of a test CA; httpkit-load verified it (--tls-ca), $(grep -m1 '^SSL/TLS Protocol' "$out/ab_idle.txt" 2>/dev/null | sed 's/^SSL\/TLS Protocol: *//;s/^/ab negotiated /')"
   echo "  errors by kind: $(json errors_by_kind)"
   echo "  machine CPU over the ${load_seconds:-?} s of load: $cpu_split"
   echo "  machine load average (1/5/15 min) before the run: $load_before; commit $commit"
-  echo "  command: scripts/experiment.sh --connections $connections --steady $steady --port $port --nice $niceness ${load_extra[*]}"
+  echo "  command: scripts/experiment.sh --connections $connections --steady $steady --port $port --nice $niceness$( ((use_tls)) && echo " --tls") ${load_extra[*]}"
 } | tee "$out/table.txt" | tee -a "$out/experiment.log"
 
 # ------------------------------------------------------------------ chart
@@ -463,7 +489,7 @@ set output "$out/chart.png"
 set datafile separator ","
 set key autotitle columnhead top left
 set grid
-set multiplot layout 3,1 title "httpkit: $connections connections, steady ${steady}s (results/$stamp)"
+set multiplot layout 3,1 title "httpkit: $connections connections${mode_text}, steady ${steady}s (results/$stamp)"
 set ylabel "connections"
 plot "$out/load.csv" using 1:2 with lines lw 2 title "concurrency"
 set ylabel "requests/s"
