@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# HTTPS speed of httpkit-server against nginx (Debian), side by side.
+#
+# Both servers answer GET / with the same 1024-byte text/plain body over
+# TLS, with the same certificate, 2 event loops (httpkit --threads 2) and 2
+# workers (nginx), TLS 1.2 and 1.3 enabled (both negotiate 1.3 with these
+# clients), session tickets on. For each certificate, ECDSA P-256 and then
+# RSA-2048 (a test CA's, scripts/lib/certs.sh), both servers start once and
+# then every load runs in rounds alternating httpkit, nginx, httpkit, ...:
+#
+#   wrk      wrk -t2 -c100 -d<D>s https://...           keep-alive, 100 connections
+#   h2load   h2load --h1 -D <D> -c 100 -m 16 -t 2        16 pipelined requests per connection
+#   full     openssl s_time -new -www / -time <H>, 2 in parallel: a full
+#            handshake and one GET per connection (connections/s)
+#   resumed  openssl s_time -reuse -www / -time <H>, 2 in parallel: the same,
+#            each connection resuming the first one's session (a TLS 1.3
+#            ticket: PSK with ECDHE, no certificate signature)
+#
+# The machine's load average (uptime) is printed before each round, so that
+# the quiet rounds can be told apart. The table has medians per server and
+# load, and httpkit/nginx. Client and servers share the 2 cores: s_time's
+# handshakes cost the client as much as the server, so the handshake ratios
+# are compressed toward 1.
+#
+# Usage: bench/tls.sh [--rounds N] [--duration S] [--handshake-time S]
+#                     [--certs ec,rsa] [--quick] [--bin-dir DIR] [--save]
+#   --save   also write the whole output to bench/results/<date>-tls.txt
+
+set -euo pipefail
+
+ROUNDS=3
+DURATION=8
+HS_TIME=5
+CERTS=ec,rsa
+SAVE=0
+REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN_DIR=${HTTPKIT_BIN_DIR:-build/bin}
+
+usage() { sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --handshake-time) HS_TIME=$2; shift 2 ;;
+    --certs) CERTS=$2; shift 2 ;;
+    --quick) ROUNDS=1; DURATION=2; HS_TIME=2; shift ;;
+    --bin-dir) BIN_DIR=$2; shift 2 ;;
+    --save) SAVE=1; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "unknown option: $1" >&2; usage 2 ;;
+  esac
+done
+case "$BIN_DIR" in /*) ;; *) BIN_DIR="$REPO_ROOT/$BIN_DIR" ;; esac
+HTTPKIT_BIN="$BIN_DIR/httpkit-server"
+[ -x "$HTTPKIT_BIN" ] || { echo "httpkit-server not found at $HTTPKIT_BIN (build it or pass --bin-dir)" >&2; exit 2; }
+for tool in nginx wrk h2load openssl curl; do
+  command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
+done
+
+if [ "$SAVE" = 1 ]; then
+  mkdir -p "$REPO_ROOT/bench/results"
+  SAVE_FILE="$REPO_ROOT/bench/results/$(date -u +%Y-%m-%d)-tls.txt"
+  exec > >(tee "$SAVE_FILE") 2>&1
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/httpkit-tls-bench.XXXXXX")
+HTTPKIT_PID="" NGINX_PID_OURS=""
+
+stop_pid() {  # SIGTERM, bounded wait, SIGKILL; only our own PIDs
+  local pid=$1 i
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  stop_pid "$HTTPKIT_PID"
+  stop_pid "$NGINX_PID_OURS"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+source "$REPO_ROOT/scripts/lib/nginx.sh"
+source "$REPO_ROOT/scripts/lib/certs.sh"
+make_test_certs "$WORK/certs" || { echo "could not make the test certificates" >&2; exit 1; }
+"$REPO_ROOT/scripts/lib/benchmark_text.py" >"$WORK/body"
+
+wait_for_https() {
+  local port=$1 pid=$2 i
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    curl -s -o /dev/null --max-time 1 --cacert "$WORK/certs/ca.pem" "https://localhost:$port/" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+start_servers() {  # start_servers ec|rsa
+  local cert=$WORK/certs/localhost-$1.pem key=$WORK/certs/localhost-$1.key i
+  NGINX_PORT=$(low_free_port)
+  rm -rf "$WORK/nginx"
+  nginx_bench_conf "$WORK/nginx" "$NGINX_PORT" 2 "$WORK/body" "ssl backlog=4096" "$(nginx_tls_lines "$cert" "$key")"
+  nginx_start "$WORK/nginx" "$NGINX_PORT" || exit 1
+  NGINX_PID_OURS=$NGINX_PID
+  "$HTTPKIT_BIN" --port 0 --bind 127.0.0.1 --threads 2 --tls-cert "$cert" --tls-key "$key" \
+    >"$WORK/httpkit.log" 2>&1 &
+  HTTPKIT_PID=$!
+  HTTPKIT_PORT=""
+  for i in $(seq 1 100); do
+    HTTPKIT_PORT=$(sed -nE 's/.*listen at [^ ]+:([0-9]+).*/\1/p' "$WORK/httpkit.log" | head -1)
+    [ -n "$HTTPKIT_PORT" ] && break
+    sleep 0.1
+  done
+  [ -n "$HTTPKIT_PORT" ] && wait_for_https "$HTTPKIT_PORT" "$HTTPKIT_PID" ||
+    { cat "$WORK/httpkit.log"; echo "httpkit-server did not start with TLS" >&2; exit 1; }
+  PORT_httpkit=$HTTPKIT_PORT
+  PORT_nginx=$NGINX_PORT
+}
+
+stop_servers() {
+  stop_pid "$HTTPKIT_PID"; HTTPKIT_PID=""
+  stop_pid "$NGINX_PID_OURS"; NGINX_PID_OURS=""; NGINX_PID=""
+}
+
+# Both must send the same body over a verified TLS 1.3 connection.
+check_server() {
+  local name=$1 port=$2
+  curl -s --tlsv1.3 --cacert "$WORK/certs/ca.pem" -D "$WORK/$name.hdr" -o "$WORK/$name.body" \
+    "https://localhost:$port/"
+  if ! cmp -s "$WORK/$name.body" "$WORK/body"; then
+    echo "$name does not answer https://localhost:$port/ with the expected 1024-byte body" >&2
+    exit 1
+  fi
+  local proto
+  proto=$(openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$WORK/certs/ca.pem" \
+    -alpn http/1.1 </dev/null 2>/dev/null | awk -F': *' '/^ *Protocol *:/ {p = $2} /^Verify return code/ {v = $2} END {print p ", verify " v}')
+  printf '  %-8s body 1024 B, head %s B, %s\n' "$name" "$(wc -c <"$WORK/$name.hdr")" "$proto"
+}
+
+# s_time_rate PORT new|reuse: connections per second of 2 s_time processes.
+s_time_rate() {
+  local port=$1 mode=$2 i start end total=0 n pids=()
+  start=$(date +%s.%N)
+  for i in 1 2; do
+    timeout $((HS_TIME + 30)) openssl s_time -connect "127.0.0.1:$port" "-$mode" -www / \
+      -time "$HS_TIME" >"$WORK/s_time.$i" 2>&1 &
+    pids+=($!)
+  done
+  wait "${pids[@]}" || true
+  end=$(date +%s.%N)
+  for i in 1 2; do
+    n=$(sed -nE 's/^([0-9]+) connections in [0-9.]+ real seconds.*/\1/p' "$WORK/s_time.$i" | tail -1)
+    if [ -z "$n" ] || grep -qiE 'error|ERROR' "$WORK/s_time.$i"; then
+      echo ERR; { echo "--- s_time $mode"; tail -c 2000 "$WORK/s_time.$i"; } >>"$WORK/errors.log"; return
+    fi
+    # -reuse: every connection after the first must have resumed ('r'), not made a new session ('*')
+    if [ "$mode" = reuse ] && [ "$(tr -cd '*' <"$WORK/s_time.$i" | wc -c)" -gt 2 ]; then
+      echo ERR; echo "--- s_time reuse: sessions were not resumed" >>"$WORK/errors.log"; return
+    fi
+    total=$((total + n))
+  done
+  awk -v n="$total" -v a="$start" -v b="$end" 'BEGIN {printf "%.0f\n", n / (b - a)}'
+}
+
+# run_load LOAD PORT -> prints req/s or connections/s ("ERR" on failures).
+run_load() {
+  local load=$1 port=$2 out url="https://127.0.0.1:$2/"
+  case $load in
+    wrk)
+      out=$(timeout $((DURATION + 30)) wrk -t2 -c100 -d"${DURATION}s" "$url" 2>&1) || true
+      if grep -qE 'Socket errors|Non-2xx' <<<"$out" || ! grep -q '^Requests/sec:' <<<"$out"; then
+        echo "ERR"; echo "$out" >>"$WORK/errors.log"; return
+      fi
+      awk '/^Requests\/sec:/ {print $2}' <<<"$out" ;;
+    h2load)
+      out=$(timeout $((DURATION + 60)) h2load --h1 -D "$DURATION" -c 100 -m 16 -t 2 "$url" 2>&1) || true
+      if ! grep -qE '^requests: .* 0 failed, 0 errored' <<<"$out"; then
+        echo "ERR"; echo "$out" >>"$WORK/errors.log"; return
+      fi
+      sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' <<<"$out" ;;
+    full) s_time_rate "$port" new ;;
+    resumed) s_time_rate "$port" reuse ;;
+  esac
+}
+
+median() {
+  tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{v[NR] = $1} END {
+    if (NR == 0) { print "n/a"; exit }
+    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+LOADS=(wrk h2load full resumed)
+SERVERS=(httpkit nginx)
+declare -A RESULTS=()
+
+main() {
+  local commit cert s load r rate
+  commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo -)
+  echo "tls: $ROUNDS round(s); wrk and h2load ${DURATION}s, s_time ${HS_TIME}s; certificates $CERTS"
+  echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, $(nproc) cores (client and servers share them)"
+  echo "  $(openssl version); httpkit-server --threads 2; nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), 2 workers"
+  for cert in ${CERTS//,/ }; do
+    echo
+    echo "== certificate: $([ "$cert" = ec ] && echo "ECDSA P-256" || echo "RSA-2048") (localhost-$cert.pem)"
+    start_servers "$cert"
+    for s in "${SERVERS[@]}"; do
+      port_var=PORT_$s
+      check_server "$s" "${!port_var}"
+    done
+    for s in "${SERVERS[@]}"; do  # warm-up
+      port_var=PORT_$s
+      timeout 30 wrk -t2 -c100 -d1s "https://127.0.0.1:${!port_var}/" >/dev/null 2>&1 || true
+    done
+    for r in $(seq 1 "$ROUNDS"); do
+      echo "  round $r: load average $(cut -d' ' -f1-3 /proc/loadavg)"
+      for load in "${LOADS[@]}"; do
+        for s in "${SERVERS[@]}"; do
+          port_var=PORT_$s
+          rate=$(run_load "$load" "${!port_var}")
+          printf '    %-8s %-8s %12s %s\n' "$load" "$s" "$rate" "$([ "$load" = full ] || [ "$load" = resumed ] && echo conn/s || echo req/s)"
+          RESULTS[$cert.$load.$s]+="$rate "
+        done
+      done
+    done
+    stop_servers
+  done
+
+  echo
+  printf '%-6s | %-8s | %14s | %14s | %13s\n' cert load "httpkit" "nginx" "httpkit/nginx"
+  printf '%s\n' "-------+----------+----------------+----------------+--------------"
+  local mh mn ratio
+  for cert in ${CERTS//,/ }; do
+    for load in "${LOADS[@]}"; do
+      mh=$(median <<<"${RESULTS[$cert.$load.httpkit]}")
+      mn=$(median <<<"${RESULTS[$cert.$load.nginx]}")
+      ratio=n/a
+      if [ "$mh" != n/a ] && [ "$mn" != n/a ]; then ratio=$(awk -v a="$mh" -v b="$mn" 'BEGIN {printf "%.2f", a / b}'); fi
+      printf '%-6s | %-8s | %14s | %14s | %13s\n' "$([ "$cert" = ec ] && echo ECDSA || echo RSA)" "$load" "$mh" "$mn" "$ratio"
+    done
+  done
+  echo "(medians of $ROUNDS round(s); wrk and h2load in req/s, full and resumed in TLS connections/s"
+  echo " each with one GET; ERR = the tool reported failures, not counted)"
+  echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  [ "$SAVE" = 1 ] && echo "  saved: bench/results/$(basename "$SAVE_FILE")"
+  if [ -s "$WORK/errors.log" ]; then
+    echo "--- tool output of failed runs (tail) ---"
+    tail -n 30 "$WORK/errors.log"
+    return 1
+  fi
+}
+
+main
