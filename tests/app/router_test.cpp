@@ -5,33 +5,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "http/request_parser.hpp"
-#include "server/request_builder.hpp"
+#include "tests/app/fake_request.hpp"
 #include "tests/server/allocation_counter.hpp"
 
 namespace httpkit {
 namespace {
 
-// A request as the server would build it: views into one buffer holding
-// the request line, for `method` and `target`.
-class FakeRequest {
- public:
-  FakeRequest(const std::string& method, const std::string& target) : line_(method + " " + target) {
-    const std::string_view line = line_;
-    http::RequestHead head;
-    head.method = line.substr(0, method.size());
-    head.target = line.substr(method.size() + 1);
-    const std::size_t q = head.target.find('?');
-    head.path = head.target.substr(0, q);
-    if (q != std::string_view::npos) head.query = head.target.substr(q + 1);
-    request_ = RequestBuilder::from_head(head, {}, -1, false);
-  }
-  const Request& operator*() const { return request_; }
-
- private:
-  std::string line_;
-  Request request_;
-};
+using test::FakeRequest;
 
 Response call(const Router& router, const std::string& method, const std::string& target) {
   FakeRequest req(method, target);
@@ -39,14 +19,10 @@ Response call(const Router& router, const std::string& method, const std::string
 }
 
 std::string body(const Response& r) {
-  if (auto* s = std::get_if<std::string>(&r.body)) return *s;
-  return {};
+  return test::response_text(r);
 }
-
 std::string header(const Response& r, std::string_view name) {
-  for (const Header& h : r.headers)
-    if (iequals(h.name, name)) return h.value;
-  return "<none>";
+  return test::response_header(r, name);
 }
 
 // A handler that answers with its name and the captures it saw.
