@@ -13,8 +13,8 @@
 #   scripts/fuzz.sh [--grow] [--target TARGET] [SECONDS]
 #
 # TARGET: request_parser (the default), ws_frame, server_connection,
-# client_response. scripts/fuzz_ws.sh, fuzz_server.sh and fuzz_client.sh
-# call this with their target.
+# client_response, tls_record. scripts/fuzz_ws.sh, fuzz_server.sh,
+# fuzz_client.sh and fuzz_tls.sh call this with their target.
 set -euo pipefail
 
 target=request_parser
@@ -42,6 +42,7 @@ case "$target" in
   server_connection) max_len=4096; http=1 ;;
   client_response) max_len=8192; http=0 ;;
   ws_frame) max_len=4096; http=0 ;;
+  tls_record) max_len=20000; http=0 ;;
   *) echo "unknown fuzz target '$target'" >&2; exit 2 ;;
 esac
 
