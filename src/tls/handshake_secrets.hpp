@@ -7,9 +7,12 @@
 //
 // Contract:
 // - capture_traffic_secrets(ctx) once per SSL_CTX, before its SSL objects
-//   are created. It sets the context's message callback (replacing any)
-//   and key log callback (a key log callback already set, e.g. for
-//   SSLKEYLOGFILE, is still called with every line).
+//   are created, and on every context an SSL may move to by SNI
+//   (SSL_set_SSL_CTX): OpenSSL calls the key log callback of the SSL's
+//   current context, the message callback of the one it was created with.
+//   It sets the context's message callback (replacing any) and key log
+//   callback (one already set, e.g. for SSLKEYLOGFILE, is still called with
+//   every line). Each SSL holds ~120 bytes of capture until take or free.
 // - take_record_protection(ssl) after SSL_do_handshake() returned 1 (so
 //   OpenSSL's write buffer is flushed into its BIO), or later, between
 //   SSL_read/SSL_write calls. The server reads with the client's secret

@@ -26,12 +26,15 @@ std::size_t key_size(CipherSuite suite) {
   return suite == CipherSuite::aes_128_gcm_sha256 ? 16 : 32;
 }
 
+// The longest HkdfLabel: length, label<7..255>, context<0..255>.
+constexpr std::size_t kMaxInfo = 2 + 1 + 255 + 1 + 255;
+
 // HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) | info | i).
 void hkdf_expand(const EVP_MD* md, std::span<const uint8_t> prk, std::span<const uint8_t> info,
                  std::span<uint8_t> out) {
   const std::size_t hash = static_cast<std::size_t>(EVP_MD_get_size(md));
-  if (out.size() > 255 * hash || info.size() > 512) throw std::length_error("hkdf_expand");
-  uint8_t block[EVP_MAX_MD_SIZE + 512 + 1];
+  if (out.size() > 255 * hash || info.size() > kMaxInfo) throw std::length_error("hkdf_expand");
+  uint8_t block[EVP_MAX_MD_SIZE + kMaxInfo + 1];
   uint8_t t[EVP_MAX_MD_SIZE];
   std::size_t t_size = 0;
   std::size_t done = 0;
@@ -103,11 +106,15 @@ TrafficKeys::TrafficKeys(CipherSuite suite, std::span<const uint8_t> secret, uin
   hkdf_expand_label(suite_, {secret_, secret_size_}, "iv", {}, {iv_, sizeof iv_});
 }
 
+// In place, so that no copy of the old secret is left behind.
 void TrafficKeys::update() {
   uint8_t next[48];
   hkdf_expand_label(suite_, {secret_, secret_size_}, "traffic upd", {}, {next, secret_size_});
-  *this = TrafficKeys(suite_, {next, secret_size_}, 0);
+  std::memcpy(secret_, next, secret_size_);
   OPENSSL_cleanse(next, sizeof next);
+  hkdf_expand_label(suite_, {secret_, secret_size_}, "key", {}, {key_, key_size(suite_)});
+  hkdf_expand_label(suite_, {secret_, secret_size_}, "iv", {}, {iv_, sizeof iv_});
+  sequence_ = 0;
 }
 
 void TrafficKeys::nonce(uint8_t out[12]) const {

@@ -441,6 +441,49 @@ TEST(SwitchAfter, RefusedWhenNotReady) {
   }
 }
 
+// SNI moves the SSL to another context: OpenSSL then calls that context's
+// key log callback, so it needs capturing too, or the SSL stays OpenSSL's.
+TEST(SwitchAfter, ServerNameMovesTheSslToAnotherContext) {
+  Ctx client_ctx = client_context();
+  for (bool captured : {true, false}) {
+    Ctx first = server_context();
+    Ctx named(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+    ASSERT_EQ(SSL_CTX_use_certificate(named.get(), identity().cert), 1);
+    ASSERT_EQ(SSL_CTX_use_PrivateKey(named.get(), identity().key), 1);
+    if (captured) {
+      ASSERT_TRUE(capture_traffic_secrets(named.get()));
+    }
+    SSL_CTX_set_tlsext_servername_callback(
+        first.get(), +[](SSL* ssl, int*, void* arg) {
+          SSL_set_SSL_CTX(ssl, static_cast<SSL_CTX*>(arg));
+          return SSL_TLSEXT_ERR_OK;
+        });
+    SSL_CTX_set_tlsext_servername_arg(first.get(), named.get());
+    Link link(first.get(), client_ctx.get());
+    SSL_set_tlsext_host_name(link.client, "named.example");
+    ASSERT_TRUE(link.handshake());
+    EXPECT_EQ(SSL_get_SSL_CTX(link.server), named.get());
+    EXPECT_EQ(link.take(Role::server), captured);
+    if (captured) converse(link);
+  }
+}
+
+// A HelloRetryRequest (and its ChangeCipherSpec) changes nothing.
+TEST(SwitchAfter, AfterHelloRetryRequest) {
+  Ctx server_ctx = server_context();
+  Ctx client_ctx = client_context();
+  ASSERT_EQ(SSL_CTX_set1_groups_list(server_ctx.get(), "X25519"), 1);
+  ASSERT_EQ(SSL_CTX_set1_groups_list(client_ctx.get(), "P-256:X25519"), 1);
+  for (Role role : {Role::server, Role::client}) {
+    Link link(server_ctx.get(), client_ctx.get());
+    ASSERT_TRUE(link.handshake());
+    // The client's one key share was P-256: X25519 took a retry.
+    EXPECT_EQ(SSL_get_negotiated_group(link.server), NID_X25519);
+    ASSERT_TRUE(link.take(role));
+    converse(link);
+  }
+}
+
 int user_lines = 0;
 
 TEST(CaptureTrafficSecrets, StillCallsTheApplicationsKeyLog) {
