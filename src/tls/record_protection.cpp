@@ -298,8 +298,10 @@ std::size_t RecordProtection::seal(RecordCiphers& ciphers, const iovec* iov, int
     uint8_t* record = out.data() + written;
     for (std::size_t copied = 0; copied < size;) {
       const std::size_t n = std::min(size - copied, iov[index].iov_len - offset);
-      std::memcpy(record + kRecordHeader + copied,
-                  static_cast<const uint8_t*>(iov[index].iov_base) + offset, n);
+      if (n > 0) {  // an empty iovec may carry a null base
+        std::memcpy(record + kRecordHeader + copied,
+                    static_cast<const uint8_t*>(iov[index].iov_base) + offset, n);
+      }
       copied += n;
       offset += n;
       if (offset == iov[index].iov_len) {

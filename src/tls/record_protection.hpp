@@ -141,7 +141,10 @@ class RecordProtection {
   // Seals the bytes of `iov` as application data records of at most
   // kMaxPlaintext into `out` (preceded by the KeyUpdate owed, if any), and
   // returns the bytes written to `out`; `taken` says how many plaintext
-  // bytes they hold. Stops when `out` has no room for another record.
+  // bytes they hold. Stops when `out` has no room for another whole record
+  // (kMaxPlaintext, or what is left, + kRecordOverhead); if not even the
+  // first fits, one smaller record fills `out`, so that a small buffer
+  // still makes progress. The KeyUpdate owed takes kRecordOverhead + 5.
   std::size_t seal(RecordCiphers& ciphers, const iovec* iov, int count, std::span<uint8_t> out,
                    std::size_t& taken);
   // One alert record (close_notify, or the fault's alert) into `out`

@@ -381,6 +381,19 @@ TEST(RecordProtection, SealFillsWholeRecordsAndProgressesInASmallBuffer) {
   EXPECT_EQ(opened.plaintext, 2 * kMaxPlaintext + 100 - kRecordOverhead);
 }
 
+TEST(RecordProtection, SealsNothingAndEmptyIovecs) {
+  Pair p;
+  iovec iov[2] = {{nullptr, 0}, {nullptr, 0}};
+  Bytes out(100);
+  std::size_t taken = 1;
+  EXPECT_EQ(p.client.seal(p.ciphers, iov, 2, out, taken), 0u);
+  EXPECT_EQ(taken, 0u);
+  EXPECT_EQ(p.client.seal(p.ciphers, nullptr, 0, out, taken), 0u);
+  EXPECT_EQ(p.client.write_keys().sequence(), 0u);
+  Bytes alert(kRecordOverhead + 1);  // no room for an alert
+  EXPECT_EQ(p.client.seal_alert(p.ciphers, AlertDescription::close_notify, alert), 0u);
+}
+
 TEST(RecordProtection, StaysSmall) {
   // 2 x TrafficKeys (secret, key, IV, sequence) + role, flags, a pointer.
   static_assert(sizeof(TrafficKeys) <= 104);
