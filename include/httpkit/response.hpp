@@ -4,7 +4,9 @@
 // Server itself; a handler only says what the response is.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,9 +20,30 @@ struct Header {
   std::string value;
 };
 
-// A file sent with sendfile(2); the server opens and closes it.
+// A file opened by whoever made the response (serve_files opens beneath
+// its root, so that nothing can swap the path between the checks and the
+// send); closed when the last response holding it goes.
+class OpenFile {
+ public:
+  explicit OpenFile(int fd) : fd_(fd) {}
+  ~OpenFile();
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// A file sent with sendfile(2) (or read and encrypted under TLS): `path`
+// opened by the server, or `file` already open; `length` bytes from
+// `offset` (to the end when unset). The server says 404 if it cannot open
+// a regular file there.
 struct FileBody {
   std::string path;
+  std::shared_ptr<const OpenFile> file;
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;
 };
 
 struct ChannelHandlers;
@@ -42,7 +65,8 @@ struct Response {
   Body body;
 
   Response() = default;
-  Response(int status_code, std::string text_body) : status(status_code), body(std::move(text_body)) {}
+  Response(int status_code, std::string text_body)
+      : status(status_code), body(std::move(text_body)) {}
 
   Response& header(std::string name, std::string value) {
     headers.push_back({std::move(name), std::move(value)});
@@ -61,7 +85,9 @@ struct Response {
   }
   static Response file(std::string path, std::string content_type = "application/octet-stream") {
     Response r;
-    r.body = FileBody{std::move(path)};
+    FileBody file;
+    file.path = std::move(path);
+    r.body = std::move(file);
     r.header("Content-Type", std::move(content_type));
     return r;
   }

@@ -58,6 +58,9 @@ class HttpDate {
  public:
   std::string_view now();
   static void format(std::time_t t, char out[29]);
+  // An HTTP-date in any of its three forms (RFC 9110 §5.6.7: IMF-fixdate,
+  // RFC 850, asctime); nullopt if it is none of them.
+  static std::optional<std::time_t> parse(std::string_view text);
 
  private:
   std::time_t cached_second_ = -1;

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "server/loop_server.hpp"
 
 namespace httpkit::server {
@@ -31,16 +33,20 @@ void LoopServer::write_response(ServerConnection& c, const ResponseContext& ctx,
   if (auto* s = std::get_if<std::string>(&response.body)) memory_body = *s;
   if (auto* v = std::get_if<std::string_view>(&response.body)) memory_body = *v;
   int file_fd = -1;
-  std::size_t file_size = 0;
+  std::size_t file_offset = 0, file_size = 0;
   if (auto* f = std::get_if<FileBody>(&response.body)) {
-    file_fd = open(f->path.c_str(), O_RDONLY | O_CLOEXEC);
+    // The connection owns its own descriptor: a shared OpenFile is dup'ed.
+    file_fd = f->file ? fcntl(f->file->fd(), F_DUPFD_CLOEXEC, 0)
+                      : open(f->path.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
     if (file_fd < 0 || fstat(file_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       if (file_fd >= 0) close(file_fd);
       write_response(c, ctx, Response::not_found());
       return;
     }
-    file_size = std::size_t(st.st_size);
+    const uint64_t size = uint64_t(st.st_size);
+    file_offset = std::size_t(std::min(f->offset, size));
+    file_size = std::size_t(std::min(f->length.value_or(size), size - file_offset));
   }
 
   const bool no_body = response.status < 200 || response.status == 204 || response.status == 304;
@@ -59,7 +65,7 @@ void LoopServer::write_response(ServerConnection& c, const ResponseContext& ctx,
   const bool send_body = !no_body && !ctx.head_method;
   if (file_fd >= 0) {
     if (send_body && file_size) {
-      send_file(c, file_fd, 0, file_size);
+      send_file(c, file_fd, off_t(file_offset), file_size);
     } else {
       close(file_fd);
     }

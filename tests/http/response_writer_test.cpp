@@ -13,8 +13,8 @@ ResponseHead base_head() {
 }
 
 TEST(ResponseWriter, WritesStatusServerDateHeadersAndLength) {
-  std::vector<Header> headers = {{"Content-Type", "text/plain"}, {"Set-Cookie", "a=1"},
-                                 {"Set-Cookie", "b=2"}};
+  std::vector<Header> headers = {
+      {"Content-Type", "text/plain"}, {"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}};
   ResponseHead h = base_head();
   h.headers = headers;
   h.content_length = 42;
@@ -27,8 +27,11 @@ TEST(ResponseWriter, WritesStatusServerDateHeadersAndLength) {
 }
 
 TEST(ResponseWriter, DropsTheHandlersFramingHeaders) {
-  std::vector<Header> headers = {{"content-length", "1"}, {"Transfer-Encoding", "chunked"},
-                                 {"Date", "x"}, {"Server", "y"}, {"Connection", "close"}};
+  std::vector<Header> headers = {{"content-length", "1"},
+                                 {"Transfer-Encoding", "chunked"},
+                                 {"Date", "x"},
+                                 {"Server", "y"},
+                                 {"Connection", "close"}};
   ResponseHead h = base_head();
   h.headers = headers;
   h.content_length = 5;
@@ -73,8 +76,8 @@ TEST(ResponseWriter, NoBodyStatusesCarryNoLengthAndChunkedSaysSo) {
 }
 
 TEST(ResponseWriter, HeaderValuesThatWouldSplitTheResponseAreDropped) {
-  std::vector<Header> headers = {{"X-Evil", "a\r\nSet-Cookie: owned=1"}, {"Bad Name", "v"},
-                                 {"X-Fine", "ok"}};
+  std::vector<Header> headers = {
+      {"X-Evil", "a\r\nSet-Cookie: owned=1"}, {"Bad Name", "v"}, {"X-Fine", "ok"}};
   ResponseHead h = base_head();
   h.headers = headers;
   std::string out;
@@ -137,6 +140,31 @@ TEST(HttpDate, FormatsImfFixdate) {
   EXPECT_EQ(std::string(text, 29), "Sun, 06 Nov 1994 08:49:37 GMT");
   HttpDate::format(0, text);
   EXPECT_EQ(std::string(text, 29), "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+
+}  // namespace
+}  // namespace httpkit::http
+
+namespace httpkit::http {
+namespace {
+
+TEST(HttpDateParse, TheThreeForms) {  // RFC 9110 5.6.7's example, 784111777
+  EXPECT_EQ(HttpDate::parse("Sun, 06 Nov 1994 08:49:37 GMT"), std::time_t(784111777));
+  EXPECT_EQ(HttpDate::parse("Sunday, 06-Nov-94 08:49:37 GMT"), std::time_t(784111777));
+  EXPECT_EQ(HttpDate::parse("Sun Nov  6 08:49:37 1994"), std::time_t(784111777));
+  char text[29];
+  HttpDate::format(1700000000, text);
+  EXPECT_EQ(HttpDate::parse(std::string_view(text, 29)), std::time_t(1700000000));
+}
+
+TEST(HttpDateParse, RefusesTheRest) {
+  EXPECT_FALSE(HttpDate::parse(""));
+  EXPECT_FALSE(HttpDate::parse("Sun, 06 Nov 1994 08:49:37 UTC"));
+  EXPECT_FALSE(HttpDate::parse("Sun, 6 Nov 1994 08:49:37 GMT"));
+  EXPECT_FALSE(HttpDate::parse("Sun, 06 Nov 1994 08:49:37 GMT junk"));
+  EXPECT_FALSE(HttpDate::parse("Sun, 32 Nov 1994 08:49:37 GMT"));
+  EXPECT_FALSE(HttpDate::parse("1994-11-06T08:49:37Z"));
+  EXPECT_FALSE(HttpDate::parse("Sun, 06 Foo 1994 08:49:37 GMT"));
 }
 
 }  // namespace
