@@ -90,7 +90,7 @@ def test_versions_and_alpn(port, certs):
                          any(x in cipher for x in ("GCM", "CHACHA20")), cipher)
             status, body = fetch_on(s, "/")
             checks.check(f"{name}: GET / -> 200 and the handler's text",
-                         status == 200 and body == peerlib.expected_body().encode(),
+                         status == 200 and body == peerlib.expected_body(),
                          f"{status}, {len(body)} bytes")
     ctx = tlslib.client_context(certs, alpn=None)
     with handshake(port, ctx) as s:
@@ -108,7 +108,7 @@ def test_keepalive_and_bodies(port, certs):
         r = conn.getresponse()
         body = r.read()
         sockets.add(id(conn.sock))
-        if r.status != 200 or body != peerlib.expected_body(length).encode():
+        if r.status != 200 or body != peerlib.expected_body(length):
             ok = False
             checks.check(f"keep-alive request {i} (length={length})", False, f"{r.status}, {len(body)} B")
             break
@@ -119,11 +119,11 @@ def test_keepalive_and_bodies(port, certs):
     conn.request("POST", "/?length=11", body=big, headers={"Content-Type": "application/octet-stream"})
     r = conn.getresponse()
     body = r.read()
-    checks.check("POST of 4 MiB over TLS answered 200", r.status == 200 and body == peerlib.expected_body(11).encode(),
+    checks.check("POST of 4 MiB over TLS answered 200", r.status == 200 and body == peerlib.expected_body(11),
                  f"{r.status}")
     conn.request("GET", "/?length=8")
     r = conn.getresponse()
-    checks.check("and the connection goes on after it", r.status == 200 and r.read() == peerlib.expected_body(8).encode())
+    checks.check("and the connection goes on after it", r.status == 200 and r.read() == peerlib.expected_body(8))
     conn.request("GET", "/?length=abc")
     r = conn.getresponse()
     r.read()
@@ -134,10 +134,10 @@ def test_keepalive_and_bodies(port, certs):
     with handshake(port, ctx) as s:
         s.sendall(b"".join(f"GET /?length={n} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()
                            for n in range(1, 11)))
-        want = b"".join(peerlib.expected_body(n).encode() for n in range(1, 11))
+        want = b"".join(peerlib.expected_body(n) for n in range(1, 11))
         data = b""
         s.settimeout(scaled(5.0))
-        while data.count(b"HTTP/1.1 200") < 10 or not data.endswith(peerlib.expected_body(10).encode()):
+        while data.count(b"HTTP/1.1 200") < 10 or not data.endswith(peerlib.expected_body(10)):
             chunk = s.recv(65536)
             if not chunk:
                 break
@@ -167,7 +167,7 @@ def test_rsa(port, certs):
         cipher = s.cipher()[0]
         status, body = fetch_on(s, "/?length=5")
     checks.check("the RSA-2048 server: verified and served over TLS 1.2",
-                 status == 200 and body == peerlib.expected_body(5).encode(), repr(subject))
+                 status == 200 and body == peerlib.expected_body(5), repr(subject))
     checks.check("the RSA-2048 server: an ECDHE-RSA AEAD cipher", cipher.startswith("ECDHE-RSA-")
                  and ("GCM" in cipher or "CHACHA20" in cipher), cipher)
     with handshake(port, tlslib.client_context(certs)) as s:

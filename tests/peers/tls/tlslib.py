@@ -165,7 +165,7 @@ class HealthyClient:
         n = int(m.group(1)) if m else 0
         self._fill(n=n)
         body, self.buf = self.buf[:n], self.buf[n:]
-        ok = status == 200 and body == peerlib.expected_body(length).encode()
+        ok = status == 200 and body == peerlib.expected_body(length)
         if ok:
             self.served += 1
         return ok
