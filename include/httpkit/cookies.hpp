@@ -33,12 +33,12 @@ std::optional<std::string_view> request_cookie(const Request& request, std::stri
 enum class SameSite { unset, strict, lax, none };
 
 struct SetCookie {
-  std::string name;
-  std::string value;
-  std::optional<std::chrono::seconds> max_age;  // 0 or less: delete now
-  std::optional<std::chrono::system_clock::time_point> expires;
-  std::string domain;
-  std::string path;
+  std::string name{};
+  std::string value{};
+  std::optional<std::chrono::seconds> max_age{};  // 0 or less: delete now
+  std::optional<std::chrono::system_clock::time_point> expires{};
+  std::string domain{};
+  std::string path{};
   bool secure = false;
   bool http_only = false;
   bool partitioned = false;  // CHIPS; needs secure

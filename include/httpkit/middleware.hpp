@@ -22,11 +22,11 @@ using Middleware = std::function<Handler(Handler)>;
 struct CorsOptions {
   // Origins allowed, exactly as browsers send them ("https://app.example");
   // "*" allows any.
-  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_origins{};
   std::vector<std::string> allowed_methods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
   // Request headers allowed; empty: whatever the preflight asks for.
-  std::vector<std::string> allowed_headers;
-  std::vector<std::string> exposed_headers;
+  std::vector<std::string> allowed_headers{};
+  std::vector<std::string> exposed_headers{};
   // Cookies and credentials: the origin is echoed, never "*".
   bool allow_credentials = false;
   std::chrono::seconds max_age{600};  // how long a browser may cache a preflight

@@ -19,6 +19,7 @@
 #include "httpkit/logger.hpp"
 #include "httpkit/request.hpp"
 #include "httpkit/response.hpp"
+#include "httpkit/tls_options.hpp"
 
 namespace httpkit {
 
@@ -67,7 +68,15 @@ struct ServerOptions {
   std::chrono::milliseconds ws_idle_timeout{0};     // 0: none; close 1001 after this silence
   std::chrono::milliseconds ws_close_timeout{5'000};  // for the peer's close frame
 
-  bool handle_signals = true;  // run(): SIGINT/SIGTERM stop gracefully
+  // HTTPS (and wss). Set alone, `port` speaks TLS; with `tls_port` too,
+  // `port` stays plain HTTP and TLS is served on `tls_port` (0 picks a free
+  // port; see Server::tls_port()).
+  std::optional<ServerTlsOptions> tls{};
+  std::optional<uint16_t> tls_port{};
+
+  // run(): SIGINT/SIGTERM stop gracefully; with TLS, SIGHUP reloads the
+  // certificates (reload_tls(), in every worker process).
+  bool handle_signals = true;
   Logger logger = {};          // null: log_to_stderr
 };
 
@@ -93,8 +102,16 @@ class Server {
   void wait();
 
   ServerStatus status() const;
-  uint16_t port() const;  // the bound port (useful with port 0)
+  uint16_t port() const;      // the bound port (useful with port 0)
+  uint16_t tls_port() const;  // the port that speaks TLS; 0 without TLS
   const ServerOptions& options() const;
+
+  // Reads the certificates and keys of options().tls again: new handshakes
+  // use them, connections already open go on with theirs. False (and
+  // `error` set, the old certificates kept) when they cannot be used. With
+  // worker processes, each worker reloads (after the files were checked
+  // here).
+  bool reload_tls(std::string* error = nullptr);
 
   // Connections currently open in this process (all loops).
   std::size_t connection_count() const;
