@@ -436,14 +436,20 @@ def case_record_floods():
     # A chunked body at full speed in 16 KB records: over max_body (8 MiB) -> 413.
     chunk_frame = b"4000\r\n" + chunk + b"\r\n"
     head = b"POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
-    flood_case("100 MB chunked body in 16 KB records", head, (chunk_frame for _ in range(6400)), 413)
+    for i in range(4):  # repeated: see the head flood below
+        flood_case(f"100 MB chunked body in 16 KB records, run {i + 1}", head,
+                   (chunk_frame for _ in range(6400)), 413)
     # The same with Content-Length: the limit is known from the head.
     head = b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 104857600\r\n\r\n"
     flood_case("Content-Length 100 MB body in 16 KB records", head, (chunk for _ in range(6400)), 413)
     # A head that never ends, 16 KB per record: over max_head (64 KiB) -> 431.
+    # Eight times: the close after the answer races with the records still
+    # arriving (seen: about one run in ten stays open, not reading, until
+    # header_timeout; the chunked 413 likewise).
     head = b"GET / HTTP/1.1\r\nHost: localhost\r\n"
     field = b"X-Flood: " + b"a" * (16384 - 11) + b"\r\n"
-    flood_case("a head of 16 KB header fields", head, (field for _ in range(6400)), 431)
+    for i in range(8):
+        flood_case(f"a head of 16 KB header fields, run {i + 1}", head, (field for _ in range(6400)), 431)
 
 
 def case_truncated_record():
