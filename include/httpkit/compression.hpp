@@ -1,0 +1,37 @@
+// Response compression: zstd, br, gzip and deflate, chosen by the
+// client's Accept-Encoding q-values (the order below breaks ties), for
+// compressible types above a minimum size, with Vary: Accept-Encoding.
+//
+//   httpkit::Server server(httpkit::wrap_compression(app), options);
+#pragma once
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "httpkit/server.hpp"
+
+namespace httpkit {
+
+enum class Coding { zstd, br, gzip, deflate };
+
+struct CompressionOptions {
+  // Offered in this order of preference.
+  std::vector<Coding> codings = {Coding::zstd, Coding::br, Coding::gzip, Coding::deflate};
+  // Bodies smaller than this go as they are (the framing would eat the gain).
+  std::size_t min_size = 256;
+  // Files (FileBody) up to this size are read and compressed; larger ones
+  // go out with sendfile as they are (serve_files' pre-compressed
+  // siblings are the way for large static files).
+  std::size_t max_file_size = 1u << 20;
+  // Which Content-Types are worth it; default: text, JSON, JS, XML, SVG...
+  std::function<bool(std::string_view content_type)> compressible{};
+};
+
+// Leaves alone: responses that already have a Content-Encoding, that say
+// Cache-Control: no-transform, statuses without a body, 206 (a range of
+// the identity representation) and channels. A strong ETag is made weak,
+// as the compressed bytes differ from the ones it named.
+Handler wrap_compression(Handler next, CompressionOptions options = {});
+
+}  // namespace httpkit
