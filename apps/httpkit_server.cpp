@@ -3,10 +3,15 @@
 // GET /?length=L answers text/plain with the first max(1, min(10240, L))
 // bytes of http-kit's constant text (common/benchmark_text.hpp; 1024 when
 // L is absent).
+//
+// HTTPS: --tls-cert/--tls-key make --port speak TLS, or, with --tls-port,
+// add a TLS port next to the plain one. SIGHUP reloads the certificates.
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -53,6 +58,17 @@ httpkit::Response answer(const httpkit::Request& request) {
   return response;
 }
 
+// "HOST=CERT,KEY" of --tls-sni.
+std::optional<httpkit::SniCertificate> parse_sni(const std::string& spec) {
+  const std::size_t eq = spec.find('=');
+  const std::size_t comma = spec.find(',', eq == std::string::npos ? 0 : eq);
+  if (eq == std::string::npos || eq == 0 || comma == std::string::npos || comma == eq + 1 ||
+      comma + 1 == spec.size())
+    return std::nullopt;
+  return httpkit::SniCertificate{spec.substr(0, eq), spec.substr(eq + 1, comma - eq - 1),
+                                 spec.substr(comma + 1)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,7 +100,45 @@ int main(int argc, char** argv) {
   deadline("--body-timeout", options.body_timeout, "ms a request body may stall");
   deadline("--idle-timeout", options.idle_timeout, "ms a keep-alive connection may idle");
   deadline("--write-timeout", options.write_timeout, "ms a response may wait for a reader");
+  httpkit::ServerTlsOptions tls;
+  uint16_t tls_port = 0;
+  std::vector<std::string> sni;
+  std::string client_verify = "required";
+  app.add_option("--tls-cert", tls.cert_file, "PEM certificate chain: serve HTTPS");
+  app.add_option("--tls-key", tls.key_file, "PEM private key of --tls-cert");
+  auto* tls_port_option =
+      app.add_option("--tls-port", tls_port, "HTTPS on this port, plain HTTP stays on --port");
+  app.add_option("--tls-sni", sni, "HOST=CERT,KEY: a certificate for an SNI name (repeatable)");
+  app.add_option("--tls-client-ca", tls.client_ca_file, "verify client certificates against it");
+  app.add_option("--tls-client-verify", client_verify, "with --tls-client-ca: required|optional")
+      ->check(CLI::IsMember({"required", "optional"}))
+      ->capture_default_str();
+  deadline("--tls-handshake-timeout", tls.handshake_timeout, "ms a TLS handshake may take");
   CLI11_PARSE(app, argc, argv);
+
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    std::fprintf(stderr, "--tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  if (!tls.cert_file.empty()) {
+    for (const std::string& spec : sni) {
+      auto entry = parse_sni(spec);
+      if (!entry) {
+        std::fprintf(stderr, "--tls-sni: HOST=CERT,KEY, not %s\n", spec.c_str());
+        return 2;
+      }
+      tls.sni.push_back(std::move(*entry));
+    }
+    if (!tls.client_ca_file.empty())
+      tls.client_verify = client_verify == "optional"
+                              ? httpkit::ServerTlsOptions::ClientVerify::optional
+                              : httpkit::ServerTlsOptions::ClientVerify::required;
+    options.tls = tls;
+    if (tls_port_option->count()) options.tls_port = tls_port;
+  } else if (tls_port_option->count() || !sni.empty() || !tls.client_ca_file.empty()) {
+    std::fprintf(stderr, "--tls-port, --tls-sni and --tls-client-ca need --tls-cert\n");
+    return 2;
+  }
 
   if (processes == "auto") {
     options.processes = 0;
@@ -101,6 +155,8 @@ int main(int argc, char** argv) {
     httpkit::Server server(answer, options);
     server.start();
     std::printf("Server started. listen at %s:%u\n", options.host.c_str(), unsigned(server.port()));
+    if (options.tls)
+      std::printf("TLS listen at %s:%u\n", options.host.c_str(), unsigned(server.tls_port()));
     std::fflush(stdout);
     server.run();
   } catch (const std::exception& e) {

@@ -34,10 +34,10 @@ struct ServerOptions {
   std::size_t max_connections = 0;  // whole server; 0 = as many as descriptors allow
 
   // Limits (http-kit's defaults).
-  std::size_t max_body = 8u << 20;      // 413 beyond
-  std::size_t max_line = 8192;          // 414 beyond
-  std::size_t max_head = 64u << 10;     // 431 beyond
-  std::size_t max_headers = 100;        // 431 beyond
+  std::size_t max_body = 8u << 20;   // 413 beyond
+  std::size_t max_line = 8192;       // 414 beyond
+  std::size_t max_head = 64u << 10;  // 431 beyond
+  std::size_t max_headers = 100;     // 431 beyond
 
   // Every wait a peer controls has a deadline.
   std::chrono::milliseconds header_timeout{30'000};  // first byte to end of head (slowloris)
@@ -62,10 +62,10 @@ struct ServerOptions {
   Overflow channel_overflow = Overflow::close;
 
   // WebSocket.
-  std::size_t max_ws = 4u << 20;                    // message size; close 1009 beyond
-  std::chrono::milliseconds ws_ping_interval{0};    // 0: the server sends no pings
+  std::size_t max_ws = 4u << 20;                      // message size; close 1009 beyond
+  std::chrono::milliseconds ws_ping_interval{0};      // 0: the server sends no pings
   std::chrono::milliseconds ws_pong_timeout{30'000};  // after a ping, close 1001 without a pong
-  std::chrono::milliseconds ws_idle_timeout{0};     // 0: none; close 1001 after this silence
+  std::chrono::milliseconds ws_idle_timeout{0};       // 0: none; close 1001 after this silence
   std::chrono::milliseconds ws_close_timeout{5'000};  // for the peer's close frame
 
   // HTTPS (and wss). Set alone, `port` speaks TLS; with `tls_port` too,
@@ -77,7 +77,7 @@ struct ServerOptions {
   // run(): SIGINT/SIGTERM stop gracefully; with TLS, SIGHUP reloads the
   // certificates (reload_tls(), in every worker process).
   bool handle_signals = true;
-  Logger logger = {};          // null: log_to_stderr
+  Logger logger = {};  // null: log_to_stderr
 };
 
 enum class ServerStatus { stopped, running, stopping };

@@ -7,82 +7,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "tls/openssl_error.hpp"
+#include "tls/stream_bio.hpp"
+
 namespace httpkit::client {
 namespace {
 
-std::string openssl_error(const char* what) {
-  unsigned long e = ERR_get_error();
-  std::string out = what;
-  if (e) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    out += ": ";
-    out += buf;
-  }
-  ERR_clear_error();
-  return out;
-}
-
-// A BIO over the connection's stream without the layer: the ciphertext
-// moves through the loop's backend like any other bytes (its sends use
-// MSG_NOSIGNAL: a peer that resets the connection must not raise SIGPIPE).
-io::Stream& stream_of(BIO* b) {
-  return *static_cast<io::Stream*>(BIO_get_data(b));
-}
-
-int bio_write(BIO* b, const char* data, int len) {
-  BIO_clear_retry_flags(b);
-  const io::IoResult r = stream_of(b).send(std::string_view(data, std::size_t(len)));
-  if (r.done()) return int(r.bytes);
-  if (r.status == io::IoStatus::again) {
-    BIO_set_retry_write(b);
-    errno = EAGAIN;
-  } else {
-    errno = r.error ? r.error : EPIPE;
-  }
-  return -1;
-}
-
-int bio_read(BIO* b, char* data, int len) {
-  BIO_clear_retry_flags(b);
-  io::Stream& s = stream_of(b);
-  const io::IoResult r = s.loop().backend().receive_into(s.fd(), data, std::size_t(len));
-  if (r.done()) return int(r.bytes);
-  if (r.status == io::IoStatus::closed) return 0;  // errno stays as the caller set it
-  if (r.status == io::IoStatus::again) {
-    BIO_set_retry_read(b);
-    errno = EAGAIN;
-  } else {
-    errno = r.error;
-  }
-  return -1;
-}
-
-int bio_puts(BIO* b, const char* s) {
-  return bio_write(b, s, int(std::strlen(s)));
-}
-
-long bio_ctrl(BIO*, int cmd, long, void*) {
-  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
-}
-
-int bio_create(BIO* b) {
-  BIO_set_init(b, 1);
-  return 1;
-}
-
-BIO_METHOD* socket_method() {
-  static BIO_METHOD* method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "httpkit socket");
-    BIO_meth_set_write(m, bio_write);
-    BIO_meth_set_read(m, bio_read);
-    BIO_meth_set_puts(m, bio_puts);
-    BIO_meth_set_ctrl(m, bio_ctrl);
-    BIO_meth_set_create(m, bio_create);
-    return m;
-  }();
-  return method;
-}
+using tls::openssl_error;
 
 bool is_ip_literal(const std::string& host) {
   unsigned char buf[sizeof(in6_addr)];
@@ -163,13 +94,12 @@ SSL* new_tls_session(SSL_CTX* ctx, io::Stream* below, const std::string& host, b
                      std::string& error) {
   ERR_clear_error();
   SSL* ssl = SSL_new(ctx);
-  BIO* bio = ssl ? BIO_new(socket_method()) : nullptr;
+  BIO* bio = ssl ? tls::new_stream_bio(below) : nullptr;
   if (!bio) {
     if (ssl) SSL_free(ssl);
     error = openssl_error("cannot create a TLS session");
     return nullptr;
   }
-  BIO_set_data(bio, below);
   SSL_set_bio(ssl, bio, bio);
   SSL_set_connect_state(ssl);
   const bool ip = is_ip_literal(host);

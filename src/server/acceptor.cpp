@@ -15,8 +15,8 @@ constexpr uint64_t kRetryMs = 100;
 
 }  // namespace
 
-Acceptor::Acceptor(io::EventLoop& loop, LoopServer& server, int listen_fd)
-    : loop_(loop), server_(server), listen_fd_(listen_fd) {
+Acceptor::Acceptor(io::EventLoop& loop, LoopServer& server, int listen_fd, bool layered)
+    : loop_(loop), server_(server), listen_fd_(listen_fd), layered_(layered) {
   retry_.self = this;
   retry_.node.fire = &Acceptor::on_retry;
   loop_.add(listen_fd_, io::kReadable, loop_.register_kind(&Acceptor::on_listener_event, this));
@@ -53,7 +53,7 @@ void Acceptor::accept_all() {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause();
       return;  // EAGAIN: the backlog is empty
     }
-    server_.adopt(fd);
+    server_.adopt(fd, layered_);
   }
 }
 

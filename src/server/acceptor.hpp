@@ -11,7 +11,8 @@ class LoopServer;
 
 class Acceptor {
  public:
-  Acceptor(io::EventLoop& loop, LoopServer& server, int listen_fd);
+  // `layered`: the listener's connections get the server's layer (TLS).
+  Acceptor(io::EventLoop& loop, LoopServer& server, int listen_fd, bool layered);
   ~Acceptor();
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
@@ -33,6 +34,7 @@ class Acceptor {
   io::EventLoop& loop_;
   LoopServer& server_;
   int listen_fd_;
+  bool layered_;
   bool paused_ = false;
   struct RetryTimer {
     io::TimerNode node;

@@ -4,6 +4,7 @@
 
 #include "io/container_of.hpp"
 #include "io/socket.hpp"
+#include "tls/server_tls_layer.hpp"
 
 namespace httpkit::server {
 
@@ -21,12 +22,15 @@ SharedState::SharedState(Handler h, const ServerOptions& o, std::size_t process_
 }
 
 LoopServer::LoopServer(SharedState& shared, int listen_fd)
-    : shared_(shared),
-      options_(shared.options),
-      acceptor_(loop_, *this, listen_fd),
-      header_storage_(shared.options.max_headers) {
+    : LoopServer(shared, {{listen_fd, bool(shared.layer_factory)}}) {}
+
+LoopServer::LoopServer(SharedState& shared, const std::vector<Listener>& listeners)
+    : shared_(shared), options_(shared.options), header_storage_(shared.options.max_headers) {
   connection_kind_ = loop_.register_kind(&LoopServer::on_connection_event, this);
   if (shared_.layer_factory) shared_.table.reserve_layers();
+  for (const Listener& l : listeners)
+    acceptors_.push_back(
+        std::make_unique<Acceptor>(loop_, *this, l.fd, l.layered && shared_.layer_factory));
   loop_.set_after_events([this] { release_closed(); });
   out_.reserve(io::Backend::kReadBufferSize);
   stop_timer_.node.fire = &LoopServer::on_stop_timer;
@@ -41,7 +45,7 @@ void LoopServer::run() {
 
 // ---------------------------------------------------------------- lifetime
 
-void LoopServer::adopt(int fd) {
+void LoopServer::adopt(int fd, bool layered) {
   if (!shared_.table.fits(fd)) {
     ::close(fd);
     return;
@@ -54,12 +58,21 @@ void LoopServer::adopt(int fd) {
   c.owner = this;
   c.generation = generation;
   c.timer.fire = &LoopServer::on_connection_timer;
-  if (shared_.layer_factory) shared_.table.set_layer(fd, shared_.layer_factory());
+  std::chrono::milliseconds first_deadline = options_.header_timeout;
+  if (layered) {
+    std::unique_ptr<io::StreamLayer> layer = shared_.layer_factory();
+    if (auto* tls = dynamic_cast<tls::ServerTlsLayer*>(layer.get())) {
+      c.handshaking = true;
+      first_deadline = tls->handshake_timeout();
+    }
+    shared_.table.set_layer(fd, std::move(layer));
+  }
   connections_.fetch_add(1, std::memory_order_relaxed);
   shared_.connections.fetch_add(1, std::memory_order_relaxed);
-  // A connection must send its first request within the header timeout.
+  // A connection must finish its handshake within the handshake timeout,
+  // and send its first request within the header timeout.
   c.phase = Phase::reading;
-  arm(c, options_.header_timeout);
+  arm(c, first_deadline);
   if (!loop_.add(fd, io::kReadable | io::kWritable, connection_kind_)) close_connection(c);
 }
 
@@ -105,7 +118,8 @@ void LoopServer::release_closed() {
     loop_.stop();
     return;
   }
-  acceptor_.resume_if_paused();
+  for (auto& a : acceptors_)
+    a->resume_if_paused();
 }
 
 // ------------------------------------------------------------------ events
@@ -128,7 +142,9 @@ void LoopServer::on_connection_event(void* self_ptr, int fd, uint32_t events) {
   }
   // Bytes and the peer's FIN can arrive in one edge: read on to the end of
   // stream rather than stop at the short read, or the close is never seen.
-  if ((events & io::kReadable) || peer_closing) self->on_readable(c, peer_closing);
+  // A handshake that waited for the socket to take its flight goes on too.
+  if ((events & io::kReadable) || peer_closing || (c.handshaking && (events & io::kWritable)))
+    self->on_readable(c, peer_closing);
 }
 
 void LoopServer::on_writable(ServerConnection& c) {
@@ -186,7 +202,22 @@ void LoopServer::arm(ServerConnection& c, std::chrono::milliseconds delay) {
   loop_.timers().arm(c.timer, loop_.now_ms(), uint64_t(delay.count()));
 }
 
+bool LoopServer::handshake_over(ServerConnection& c) {
+  if (!c.handshaking) return true;
+  if (static_cast<tls::ServerTlsLayer*>(shared_.table.layer(c.fd))->handshaking()) return false;
+  c.handshaking = false;
+  return true;
+}
+
 void LoopServer::update_timer(ServerConnection& c) {
+  if (c.handshaking) {
+    if (!handshake_over(c)) return;  // the handshake deadline runs on
+    // Handshake done, no request yet: the first one gets the header timeout.
+    if (c.phase == Phase::reading && !c.input && !c.output) {
+      arm(c, options_.header_timeout);
+      return;
+    }
+  }
   if (c.output) return;  // the write timer runs
   if (c.phase == Phase::websocket) {
     arm_ws_timer(c);
@@ -230,6 +261,11 @@ void LoopServer::on_connection_timer(io::TimerNode* node) {
     self->ws_timer_fired(c);
     return;
   }
+  if (!self->handshake_over(c)) {
+    self->count(Deadline::handshake);
+    self->close_connection(c);
+    return;
+  }
   if (c.phase == Phase::reading && c.input && !c.output) {
     self->count(c.in_body ? Deadline::body : Deadline::head);
     self->fail(c, 408, "request timeout", c.input->bytes);
@@ -249,7 +285,8 @@ void LoopServer::begin_stop() {
   loop_.post([this] {
     if (draining_) return;
     draining_ = true;
-    acceptor_.close();
+    for (auto& a : acceptors_)
+      a->close();
     // Close what is idle now; the rest closes after its response.
     for (std::size_t fd = 0; fd < shared_.table.capacity(); ++fd) {
       ServerConnection& c = shared_.table.at(int(fd));

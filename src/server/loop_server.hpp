@@ -39,7 +39,7 @@ namespace httpkit::server {
 
 // The deadlines that can end a connection, counted per process and logged
 // when it stops: the first thing to look at when clients report closes.
-enum class Deadline : uint8_t { first_request, head, body, idle, write, count };
+enum class Deadline : uint8_t { first_request, head, body, idle, write, handshake, count };
 
 // What every loop of a process shares (read-only once running).
 struct SharedState {
@@ -53,16 +53,24 @@ struct SharedState {
   std::atomic<std::size_t> connections{0};   // open in this process
   std::atomic<std::size_t> queued_total{0};  // bytes queued by all channels
   std::array<std::atomic<uint64_t>, std::size_t(Deadline::count)> deadline_closes{};
-  // The layer each new connection's stream gets (TLS); null: plain bytes.
-  // Set before the loops start.
+  // The layer each new connection from a layered listener gets (TLS);
+  // null: plain bytes. Set before the loops start.
   std::function<std::unique_ptr<io::StreamLayer>()> layer_factory;
 
   SharedState(Handler h, const ServerOptions& o, std::size_t process_limit);
 };
 
+// A listening socket of a loop, and whether its connections get the layer.
+struct Listener {
+  int fd;
+  bool layered;
+};
+
 class LoopServer {
  public:
+  // One listener, layered when the shared state has a layer factory.
   LoopServer(SharedState& shared, int listen_fd);
+  LoopServer(SharedState& shared, const std::vector<Listener>& listeners);
   ~LoopServer();
 
   // Runs the loop on the calling thread until the drain completes.
@@ -77,7 +85,7 @@ class LoopServer {
   bool has_room() const {
     return shared_.connections.load(std::memory_order_relaxed) < shared_.max_connections;
   }
-  void adopt(int fd);
+  void adopt(int fd, bool layered);
 
   // For channels (any thread unless noted).
   const ServerOptions& options() const { return options_; }
@@ -109,6 +117,8 @@ class LoopServer {
   void resume(ServerConnection& c);
   void update_timer(ServerConnection& c);
   void arm(ServerConnection& c, std::chrono::milliseconds delay);
+  // False while the connection's TLS handshake runs (its deadline applies).
+  bool handshake_over(ServerConnection& c);
   void count(Deadline d) {
     shared_.deadline_closes[std::size_t(d)].fetch_add(1, std::memory_order_relaxed);
   }
@@ -163,7 +173,7 @@ class LoopServer {
   SharedState& shared_;
   const ServerOptions& options_;
   io::EventLoop loop_;
-  Acceptor acceptor_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
   uint8_t connection_kind_ = 0;
   bool draining_ = false;
   std::atomic<std::size_t> connections_{0};

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -15,6 +17,8 @@
 #include "io/worker_processes.hpp"
 #include "server/connection_table.hpp"
 #include "server/loop_server.hpp"
+#include "tls/server_context.hpp"
+#include "tls/server_tls_layer.hpp"
 
 namespace httpkit {
 namespace {
@@ -31,21 +35,29 @@ int resolve_threads(int threads) {
   return n ? int(n) : 1;
 }
 
-sigset_t stop_signals() {
+// SIGINT and SIGTERM, and SIGHUP (reload the certificates) with TLS.
+sigset_t stop_signals(bool hangup = false) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (hangup) sigaddset(&set, SIGHUP);
   return set;
 }
 
-// Waits for SIGINT/SIGTERM (already blocked) while `running()` holds.
-template <typename Running>
-bool wait_for_stop_signal(Running running) {
-  sigset_t set = stop_signals();
+// Waits for SIGINT/SIGTERM (already blocked) while `running()` holds,
+// calling `on_hangup()` for each SIGHUP when `hangup` (also blocked).
+template <typename Running, typename OnHangup>
+bool wait_for_stop_signal(bool hangup, Running running, OnHangup on_hangup) {
+  sigset_t set = stop_signals(hangup);
   while (running()) {
     timespec wait{0, 200'000'000};
-    if (sigtimedwait(&set, nullptr, &wait) > 0) return true;
+    const int sig = sigtimedwait(&set, nullptr, &wait);
+    if (sig == SIGHUP) {
+      on_hangup();
+    } else if (sig > 0) {
+      return true;
+    }
   }
   return false;
 }
@@ -53,32 +65,44 @@ bool wait_for_stop_signal(Running running) {
 // All the loops of one process.
 class ProcessServer {
  public:
-  ProcessServer(Handler handler, const ServerOptions& options, std::size_t process_limit)
-      : shared_(std::move(handler), options, process_limit) {}
+  ProcessServer(Handler handler, const ServerOptions& options, std::size_t process_limit,
+                std::function<std::unique_ptr<io::StreamLayer>()> layer_factory)
+      : shared_(std::move(handler), options, process_limit) {
+    shared_.layer_factory = std::move(layer_factory);
+  }
 
   ~ProcessServer() {
     stop();
     join();
   }
 
-  // Opens one SO_REUSEPORT listener per loop and starts the loop threads.
+  // Opens one SO_REUSEPORT listener per loop (two with a separate TLS
+  // port) and starts the loop threads.
   void start(int threads) {
-    std::vector<int> listeners;
+    const ServerOptions& o = shared_.options;
+    const bool tls = o.tls.has_value();
+    const bool split = tls && o.tls_port.has_value();
+    std::vector<std::vector<server::Listener>> per_loop{std::size_t(threads)};
     try {
       for (int i = 0; i < threads; ++i) {
-        uint16_t port = i == 0 ? shared_.options.port : bound_port_;
-        listeners.push_back(io::listen_tcp(shared_.options.host, port, /*reuse_port=*/true));
-        if (i == 0) bound_port_ = io::local_port_of(listeners[0]);
+        auto& ls = per_loop[std::size_t(i)];
+        ls.push_back({io::listen_tcp(o.host, i == 0 ? o.port : bound_port_, true), tls && !split});
+        if (i == 0) bound_port_ = io::local_port_of(ls.back().fd);
+        if (!split) continue;
+        ls.push_back({io::listen_tcp(o.host, i == 0 ? *o.tls_port : bound_tls_port_, true), true});
+        if (i == 0) bound_tls_port_ = io::local_port_of(ls.back().fd);
       }
     } catch (...) {
-      for (int fd : listeners)
-        close(fd);
+      for (auto& ls : per_loop)
+        for (const server::Listener& l : ls)
+          close(l.fd);
       throw;
     }
-    for (int fd : listeners)
-      loops_.push_back(std::make_unique<server::LoopServer>(shared_, fd));
+    if (tls && !split) bound_tls_port_ = bound_port_;
+    for (auto& ls : per_loop)
+      loops_.push_back(std::make_unique<server::LoopServer>(shared_, ls));
     // Loop threads never take the stop signals: the thread in run() does.
-    sigset_t block = stop_signals(), previous;
+    sigset_t block = stop_signals(tls), previous;
     pthread_sigmask(SIG_BLOCK, &block, &previous);
     for (auto& loop : loops_)
       threads_.emplace_back([l = loop.get()] { l->run(); });
@@ -103,7 +127,7 @@ class ProcessServer {
   // Which deadlines ended connections in this process, if any did.
   void log_deadline_closes() const {
     static constexpr std::string_view kNames[] = {"first request", "head (408)", "body (408)",
-                                                  "idle", "write"};
+                                                  "idle",          "write",      "handshake"};
     static_assert(std::size(kNames) == std::size_t(server::Deadline::count));
     std::string line;
     for (std::size_t i = 0; i < std::size(kNames); ++i) {
@@ -115,6 +139,7 @@ class ProcessServer {
       shared_.options.logger(LogLevel::info, "connections closed by deadlines: " + line);
   }
   uint16_t port() const { return bound_port_; }
+  uint16_t tls_port() const { return bound_tls_port_; }
 
   std::size_t connection_count() const {
     std::size_t n = 0;
@@ -128,6 +153,7 @@ class ProcessServer {
   std::vector<std::unique_ptr<server::LoopServer>> loops_;
   std::vector<std::thread> threads_;
   uint16_t bound_port_ = 0;
+  uint16_t bound_tls_port_ = 0;
   std::atomic<bool> done_{false};
 };
 
@@ -152,7 +178,49 @@ struct Server::Impl {
   std::unique_ptr<ProcessServer> local;          // processes == 1
   std::unique_ptr<io::WorkerProcesses> workers;  // processes > 1
   int reserved_port_fd = -1;
+  int reserved_tls_port_fd = -1;
   uint16_t port = 0;
+  uint16_t tls_port = 0;
+  // TLS: the ticket secret is made once, before any worker forks, so that
+  // every process derives the same keys; each process has its context.
+  std::shared_ptr<const tls::TicketKeys> tickets;
+  tls::CurrentContext tls_context;
+
+  bool tls() const { return options.tls.has_value(); }
+
+  // Builds the TLS context from the files as they are now and makes it the
+  // one new handshakes use, in this process.
+  bool load_tls(std::string* error) {
+    std::string e;
+    std::shared_ptr<const tls::ServerContext> next =
+        tls::ServerContext::build(*options.tls, tickets, e);
+    if (!next) {
+      if (error) *error = e;
+      if (options.logger) options.logger(LogLevel::error, "TLS reload failed: " + e);
+      return false;
+    }
+    tls_context.set(std::move(next));
+    return true;
+  }
+
+  std::function<std::unique_ptr<io::StreamLayer>()> layer_factory() {
+    if (!tls()) return nullptr;
+    return [this]() -> std::unique_ptr<io::StreamLayer> {
+      return std::make_unique<tls::ServerTlsLayer>(tls_context.get());
+    };
+  }
+
+  // Before the loops (and any fork): the ticket secret and a first context,
+  // so that a bad certificate fails start() itself.
+  void prepare_tls() {
+    if (!tls()) return;
+    if (!tickets) tickets = std::make_shared<tls::TicketKeys>(options.tls->ticket_key_rotation);
+    std::string error;
+    std::shared_ptr<const tls::ServerContext> context =
+        tls::ServerContext::build(*options.tls, tickets, error);
+    if (!context) throw std::runtime_error(error);
+    tls_context.set(std::move(context));
+  }
 
   // Connections one process accepts at most. Within a process all loops
   // share the count, so SO_REUSEPORT's uneven spread over loops cannot
@@ -168,9 +236,10 @@ struct Server::Impl {
   }
 
   void start_local() {
-    local = std::make_unique<ProcessServer>(handler, options, process_limit());
+    local = std::make_unique<ProcessServer>(handler, options, process_limit(), layer_factory());
     local->start(threads);
     port = local->port();
+    tls_port = local->tls_port();
   }
 
   void start_workers() {
@@ -179,32 +248,44 @@ struct Server::Impl {
     port = io::local_port_of(reserved_port_fd);
     ServerOptions worker_options = options;
     worker_options.port = port;
+    if (tls() && options.tls_port) {
+      reserved_tls_port_fd = io::reserve_port(options.host, *options.tls_port);
+      tls_port = io::local_port_of(reserved_tls_port_fd);
+      worker_options.tls_port = tls_port;
+    } else if (tls()) {
+      tls_port = port;
+    }
     std::size_t limit = process_limit();
     int loop_threads = threads;
     workers = std::make_unique<io::WorkerProcesses>(
         processes,
         [this, worker_options, limit, loop_threads](int, int ready_fd) {
           close(reserved_port_fd);
-          sigset_t set = stop_signals();
+          if (reserved_tls_port_fd >= 0) close(reserved_tls_port_fd);
+          sigset_t set = stop_signals(tls());
           pthread_sigmask(SIG_BLOCK, &set, nullptr);
-          ProcessServer server(handler, worker_options, limit);
+          ProcessServer server(handler, worker_options, limit, layer_factory());
           server.start(loop_threads);
           char ready = 1;
           if (write(ready_fd, &ready, 1) != 1) return 1;
           close(ready_fd);
           std::thread joiner([&server] { server.join(); });
-          wait_for_stop_signal([&server] { return !server.done(); });
+          // SIGHUP (forwarded by the master): this worker reloads.
+          wait_for_stop_signal(
+              tls(), [&server] { return !server.done(); }, [this] { load_tls(nullptr); });
           server.stop();
           joiner.join();
           return 0;
         },
         options.logger);
-    sigset_t set = stop_signals();
+    sigset_t set = stop_signals(tls());
     sigaddset(&set, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     workers->start(std::chrono::seconds(30));
     close(reserved_port_fd);
     reserved_port_fd = -1;
+    if (reserved_tls_port_fd >= 0) close(reserved_tls_port_fd);
+    reserved_tls_port_fd = -1;
   }
 };
 
@@ -228,6 +309,7 @@ Server::~Server() {
 void Server::start() {
   std::lock_guard lock(impl_->mutex);
   if (impl_->status != ServerStatus::stopped) return;
+  impl_->prepare_tls();
   if (impl_->processes > 1) {
     impl_->start_workers();
   } else {
@@ -240,16 +322,18 @@ void Server::run() {
   if (impl_->options.handle_signals) {
     // Block before the loop threads exist so that they inherit the mask
     // and the signal reaches this thread's sigtimedwait.
-    sigset_t set = stop_signals();
+    sigset_t set = stop_signals(impl_->tls());
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
   }
   start();
+  auto running = [this] { return impl_->status == ServerStatus::running; };
+  auto reload = [this] { reload_tls(); };
   if (impl_->options.handle_signals && impl_->local) {
-    if (wait_for_stop_signal([this] { return impl_->status == ServerStatus::running; })) stop();
+    if (wait_for_stop_signal(impl_->tls(), running, reload)) stop();
   }
   if (impl_->options.handle_signals && impl_->workers) {
-    std::thread watcher([this] {
-      if (wait_for_stop_signal([this] { return impl_->status == ServerStatus::running; })) stop();
+    std::thread watcher([&] {
+      if (wait_for_stop_signal(impl_->tls(), running, reload)) stop();
     });
     wait();
     watcher.join();
@@ -279,6 +363,23 @@ ServerStatus Server::status() const {
 }
 uint16_t Server::port() const {
   return impl_->port;
+}
+uint16_t Server::tls_port() const {
+  return impl_->tls_port;
+}
+
+bool Server::reload_tls(std::string* error) {
+  if (!impl_->tls()) {
+    if (error) *error = "TLS is not configured";
+    return false;
+  }
+  std::lock_guard lock(impl_->mutex);
+  if (!impl_->load_tls(error)) return false;  // checks the files here, even for workers
+  if (impl_->workers)
+    for (pid_t pid : impl_->workers->pids())
+      kill(pid, SIGHUP);
+  if (impl_->options.logger) impl_->options.logger(LogLevel::info, "TLS certificates reloaded");
+  return true;
 }
 const ServerOptions& Server::options() const {
   return impl_->options;

@@ -87,6 +87,7 @@ struct ServerConnection {
   bool close_after_write = false;  // the response in flight ends the connection
   bool read_pending = false;       // stopped reading with bytes possibly left in the socket
   bool in_body = false;            // the timer is the body timer
+  bool handshaking = false;        // a TLS handshake runs: the timer is its deadline
 
   bool closed() const { return phase == Phase::closed; }
 };

@@ -1,0 +1,233 @@
+#include "tls/server_tls_layer.hpp"
+
+#include <openssl/err.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+
+#include "http/response_writer.hpp"
+#include "tls/stream_bio.hpp"
+
+namespace httpkit::tls {
+namespace {
+
+// Plaintext handed to the protocol (valid until the next receive on this
+// thread) and a file's bytes on their way out: two buffers, because the
+// protocol may still read a pipelined request while a file goes out.
+char* plaintext_buffer() {
+  thread_local std::unique_ptr<char[]> buffer(new char[io::Backend::kReadBufferSize]);
+  return buffer.get();
+}
+char* file_buffer() {
+  thread_local std::unique_ptr<char[]> buffer(new char[io::Backend::kReadBufferSize]);
+  return buffer.get();
+}
+
+// A plain request that reached the TLS port is read (up to this much) so
+// that the close after the 400 is a FIN, not a reset that could destroy the
+// answer before the client reads it.
+constexpr std::size_t kPlainRequestDrain = 64 * 1024;
+constexpr std::string_view kPlainHttpBody = "The plain HTTP request was sent to HTTPS port\n";
+
+}  // namespace
+
+ServerTlsLayer::ServerTlsLayer(std::shared_ptr<const ServerContext> context)
+    : context_(std::move(context)) {
+  ssl_ = context_ ? context_->new_session() : nullptr;
+  BIO* bio = ssl_ ? new_stream_bio(nullptr) : nullptr;
+  if (!bio) {
+    // Out of memory: the first receive fails and the connection closes.
+    if (ssl_) SSL_free(ssl_);
+    ssl_ = nullptr;
+    ERR_clear_error();
+    return;
+  }
+  BIO_set_callback_ex(bio, &ServerTlsLayer::on_bio);
+  BIO_set_callback_arg(bio, reinterpret_cast<char*>(this));
+  SSL_set_bio(ssl_, bio, bio);
+}
+
+ServerTlsLayer::~ServerTlsLayer() {
+  if (ssl_) SSL_free(ssl_);
+  ERR_clear_error();
+}
+
+std::chrono::milliseconds ServerTlsLayer::handshake_timeout() const {
+  return context_ ? context_->handshake_timeout() : std::chrono::milliseconds(10'000);
+}
+
+// The BIO finds the socket through the stream of the current call.
+void ServerTlsLayer::attach(io::Stream& below) {
+  set_stream_bio_target(SSL_get_rbio(ssl_), &below);
+  ERR_clear_error();
+  errno = 0;
+}
+
+// Sees the connection's first byte as OpenSSL reads it: a TLS record
+// starts with 22 (handshake); an HTTP request with a method's letter.
+long ServerTlsLayer::on_bio(BIO* bio, int oper, const char* argp, std::size_t, int, long, int ret,
+                            std::size_t* processed) {
+  if (oper != (BIO_CB_READ | BIO_CB_RETURN) || ret <= 0 || !processed || *processed == 0)
+    return ret;
+  auto* self = reinterpret_cast<ServerTlsLayer*>(BIO_get_callback_arg(bio));
+  if (self->first_ != FirstByte::unseen) return ret;
+  const unsigned char c = static_cast<unsigned char>(argp[0]);
+  self->first_ = c == 0x16              ? FirstByte::tls
+                 : c >= 'A' && c <= 'Z' ? FirstByte::letter
+                                        : FirstByte::other;
+  return ret;
+}
+
+io::IoResult ServerTlsLayer::outcome(int rc) {
+  switch (SSL_get_error(ssl_, rc)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      return {io::IoStatus::again, 0, 0};
+    case SSL_ERROR_ZERO_RETURN:
+      return {io::IoStatus::closed, 0, 0};
+    case SSL_ERROR_SYSCALL:
+      if (ERR_peek_error() == 0) {
+        const int err = errno;
+        return err ? io::IoResult{io::IoStatus::failed, 0, err}
+                   : io::IoResult{io::IoStatus::closed, 0, 0};
+      }
+      break;
+    default:
+      break;
+  }
+  // A protocol fault: OpenSSL has sent its alert (best effort) already.
+  ERR_clear_error();
+  return {io::IoStatus::failed, 0, EPROTO};
+}
+
+io::IoResult ServerTlsLayer::handshake(io::Stream& below) {
+  attach(below);
+  const int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) {
+    state_ = State::open;
+    context_.reset();  // the SSL keeps its SSL_CTX; the callbacks are done
+    return {};
+  }
+  io::IoResult r = outcome(rc);
+  if (r.status == io::IoStatus::again) return r;
+  if (first_ == FirstByte::letter) return answer_plain_http(below);
+  state_ = State::closed;
+  if (r.status == io::IoStatus::closed) r = {io::IoStatus::failed, 0, ECONNRESET};
+  return r;
+}
+
+io::IoResult ServerTlsLayer::answer_plain_http(io::Stream& below) {
+  state_ = State::closed;
+  char* scratch = file_buffer();
+  for (std::size_t drained = 0; drained < kPlainRequestDrain;) {
+    const io::IoResult r =
+        below.loop().backend().receive_into(below.fd(), scratch, io::Backend::kReadBufferSize);
+    if (!r.done()) break;
+    drained += r.bytes;
+  }
+  thread_local http::HttpDate date;
+  std::string answer;
+  http::append_simple_response(answer, 400, kPlainHttpBody, date.now(), std::nullopt,
+                               /*keep_alive=*/false);
+  below.send(answer);  // best effort: the connection closes either way
+  return {io::IoStatus::closed, 0, 0};
+}
+
+io::IoResult ServerTlsLayer::receive(io::Stream& below, std::span<char>& bytes) {
+  bytes = {};
+  more_input_ = false;
+  if (!ssl_) return {io::IoStatus::failed, 0, ENOMEM};
+  if (state_ == State::closed) return {io::IoStatus::closed, 0, 0};
+  if (state_ == State::handshake) {
+    const io::IoResult r = handshake(below);
+    if (!r.done()) return r;
+  }
+  attach(below);
+  return ssl_receive(bytes);
+}
+
+// Reads records until the buffer cannot take another whole one or the
+// socket is drained: edge-triggered readiness needs the latter known.
+io::IoResult ServerTlsLayer::ssl_receive(std::span<char>& bytes) {
+  char* buffer = plaintext_buffer();
+  std::size_t got = 0;
+  for (;;) {
+    std::size_t n = 0;
+    if (SSL_read_ex(ssl_, buffer + got, io::Backend::kReadBufferSize - got, &n) != 1) {
+      const io::IoResult r = outcome(0);
+      if (got == 0 || r.status != io::IoStatus::again) {
+        // Data before a close or a failure is handed up first; the next
+        // call reports the end again.
+        if (got == 0) return r;
+        more_input_ = true;
+      }
+      break;
+    }
+    got += n;
+    if (io::Backend::kReadBufferSize - got < 16 * 1024) {
+      more_input_ = true;  // the socket may hold more
+      break;
+    }
+  }
+  bytes = {buffer, got};
+  return {io::IoStatus::done, got, 0};
+}
+
+io::IoResult ServerTlsLayer::send(io::Stream& below, const iovec* iov, int count) {
+  if (!ssl_ || state_ != State::open) return {io::IoStatus::failed, 0, EPIPE};
+  attach(below);
+  return ssl_send(iov, count);
+}
+
+// No writev under TLS: each piece in turn. After `again` OpenSSL requires
+// the same bytes again, which is what the caller does with its remainder.
+io::IoResult ServerTlsLayer::ssl_send(const iovec* iov, int count) {
+  std::size_t sent = 0;
+  for (int i = 0; i < count; ++i) {
+    const char* data = static_cast<const char*>(iov[i].iov_base);
+    std::size_t left = iov[i].iov_len;
+    while (left > 0) {
+      std::size_t put = 0;
+      if (SSL_write_ex(ssl_, data, left, &put) != 1) {
+        io::IoResult r = outcome(0);
+        if (r.status == io::IoStatus::again && sent > 0) return {io::IoStatus::done, sent, 0};
+        if (r.status == io::IoStatus::closed) r = {io::IoStatus::failed, 0, EPIPE};
+        return r;
+      }
+      sent += put;
+      data += put;
+      left -= put;
+    }
+  }
+  return {io::IoStatus::done, sent, 0};
+}
+
+// The kernel cannot encrypt for us here (no kTLS): read a buffer's worth
+// of the file and send it as bytes. A retry after `again` reads the same
+// range again, so the same bytes are offered, as a retry must.
+io::IoResult ServerTlsLayer::send_file(io::Stream& below, int file_fd, off_t& offset,
+                                       std::size_t count) {
+  char* chunk = file_buffer();
+  ssize_t n;
+  do
+    n = pread(file_fd, chunk, std::min(count, io::Backend::kReadBufferSize), offset);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return {io::IoStatus::failed, 0, errno};
+  if (n == 0 && count > 0) return {io::IoStatus::failed, 0, EIO};  // the file shrank
+  iovec iov{chunk, std::size_t(n)};
+  const io::IoResult r = send(below, &iov, 1);
+  offset += off_t(r.bytes);
+  return r;
+}
+
+void ServerTlsLayer::shutdown(io::Stream& below) {
+  if (!ssl_ || state_ != State::open) return;
+  state_ = State::closed;
+  attach(below);
+  SSL_shutdown(ssl_);
+  ERR_clear_error();
+}
+
+}  // namespace httpkit::tls
