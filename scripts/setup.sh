@@ -8,6 +8,7 @@ packages=(
   # build
   g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
+  nlohmann-json3-dev  # JSON in the examples (todo, chat)
   libssl-dev zlib1g-dev libbrotli-dev libzstd-dev  # the compression middleware
   # peers and load tools for the tests and benchmarks
   curl wrk apache2-utils nghttp2-client nginx-light haproxy
