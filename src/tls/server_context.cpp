@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "tls/handshake_secrets.hpp"
 #include "tls/openssl_error.hpp"
 
 namespace httpkit::tls {
@@ -94,6 +95,8 @@ bool ServerContext::configure(SSL_CTX* ctx, const ServerTlsOptions& o, const std
     return false;
   };
   SSL_CTX_set_ex_data(ctx, context_index(), this);
+  // TLS 1.3 connections leave OpenSSL after the handshake (ServerTlsLayer).
+  if (!capture_traffic_secrets(ctx)) return fail("cannot install the secret callbacks");
   SSL_CTX_set_min_proto_version(ctx, o.min_version);
   SSL_CTX_set_max_proto_version(ctx, o.max_version);
   // Renegotiation is an attack surface HTTP/1.1 does not need; the server's

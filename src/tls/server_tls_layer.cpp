@@ -108,6 +108,7 @@ io::IoResult ServerTlsLayer::handshake(io::Stream& below) {
   if (rc == 1) {
     state_ = State::open;
     context_.reset();  // the SSL keeps its SSL_CTX; the callbacks are done
+    take_records(below);
     return {};
   }
   io::IoResult r = outcome(rc);
@@ -138,12 +139,13 @@ io::IoResult ServerTlsLayer::answer_plain_http(io::Stream& below) {
 io::IoResult ServerTlsLayer::receive(io::Stream& below, std::span<char>& bytes) {
   bytes = {};
   more_input_ = false;
-  if (!ssl_) return {io::IoStatus::failed, 0, ENOMEM};
+  if (!ssl_ && !records_) return {io::IoStatus::failed, 0, ENOMEM};
   if (state_ == State::closed) return {io::IoStatus::closed, 0, 0};
   if (state_ == State::handshake) {
     const io::IoResult r = handshake(below);
     if (!r.done()) return r;
   }
+  if (records_) return records_receive(below, bytes);
   attach(below);
   return ssl_receive(bytes);
 }
@@ -176,7 +178,9 @@ io::IoResult ServerTlsLayer::ssl_receive(std::span<char>& bytes) {
 }
 
 io::IoResult ServerTlsLayer::send(io::Stream& below, const iovec* iov, int count) {
-  if (!ssl_ || state_ != State::open) return {io::IoStatus::failed, 0, EPIPE};
+  if (state_ != State::open) return {io::IoStatus::failed, 0, EPIPE};
+  if (records_) return records_send(below, iov, count);
+  if (!ssl_) return {io::IoStatus::failed, 0, EPIPE};
   attach(below);
   return ssl_send(iov, count);
 }
@@ -209,6 +213,7 @@ io::IoResult ServerTlsLayer::ssl_send(const iovec* iov, int count) {
 // range again, so the same bytes are offered, as a retry must.
 io::IoResult ServerTlsLayer::send_file(io::Stream& below, int file_fd, off_t& offset,
                                        std::size_t count) {
+  if (kernel_tx_ && state_ == State::open) return below.send_file(file_fd, offset, count);
   char* chunk = file_buffer();
   ssize_t n;
   do
@@ -223,8 +228,10 @@ io::IoResult ServerTlsLayer::send_file(io::Stream& below, int file_fd, off_t& of
 }
 
 void ServerTlsLayer::shutdown(io::Stream& below) {
-  if (!ssl_ || state_ != State::open) return;
+  if (state_ != State::open) return;
+  if (records_) return records_shutdown(below);
   state_ = State::closed;
+  if (!ssl_) return;
   attach(below);
   SSL_shutdown(ssl_);
   ERR_clear_error();

@@ -5,8 +5,12 @@
 // needs, so a request sent right behind the client's Finished stays in the
 // socket). Before it, a first byte that is not a TLS handshake record but
 // an ASCII letter is taken for plain HTTP and answered 400, as nginx does;
-// anything else that is not TLS is closed. After it, the connection keeps
-// its SSL with released buffers (an idle one then holds no record buffers).
+// anything else that is not TLS is closed. After it, a TLS 1.3 connection
+// with one of our suites moves to RecordProtection and frees its SSL: an
+// idle one then holds this object and its keys (~100 + ~220 bytes), plus,
+// only while they exist, the bytes of a partial input record and the
+// ciphertext the socket did not take (Held). Any other connection (TLS
+// 1.2) keeps its SSL with released buffers, renegotiation refused.
 //
 // What the caller sees of writes: the plaintext bytes a send() reports are
 // on the wire. When the socket takes only part of a record, the call
@@ -24,6 +28,7 @@
 #include <memory>
 
 #include "io/stream.hpp"
+#include "tls/record_protection.hpp"
 #include "tls/server_context.hpp"
 
 namespace httpkit::tls {
@@ -57,16 +62,34 @@ class ServerTlsLayer final : public io::StreamLayer {
   io::IoResult answer_plain_http(io::Stream& below);
   io::IoResult ssl_receive(std::span<char>& bytes);
   io::IoResult ssl_send(const iovec* iov, int count);
+  // The RecordProtection path (server_tls_records.cpp).
+  void take_records(io::Stream& below);
+  io::IoResult records_receive(io::Stream& below, std::span<char>& bytes);
+  io::IoResult records_send(io::Stream& below, const iovec* iov, int count);
+  void records_shutdown(io::Stream& below);
+  void send_alert(io::Stream& below, AlertDescription alert);
+  void hold_input(const uint8_t* bytes, std::size_t size);
+  void release_if_empty();
   io::IoResult outcome(int rc);
   void attach(io::Stream& below);
   static long on_bio(BIO* bio, int oper, const char* argp, std::size_t len, int argi, long argl,
                      int ret, std::size_t* processed);
 
   std::shared_ptr<const ServerContext> context_;  // held while the handshake reads it
-  SSL* ssl_ = nullptr;
+  SSL* ssl_ = nullptr;                            // until a TLS 1.3 connection moves on
+  std::unique_ptr<RecordProtection> records_;     // after it moved
+  // Bytes that must outlive a call, held only while they exist.
+  struct Held {
+    std::string input;             // a partial record
+    std::string output;            // ciphertext the socket did not take...
+    std::size_t output_plain = 0;  // ...and the plaintext bytes it holds
+  };
+  std::unique_ptr<Held> held_;
   State state_ = State::handshake;
   FirstByte first_ = FirstByte::unseen;
-  bool more_input_ = false;  // the last read may have left bytes behind
+  bool more_input_ = false;   // the last read may have left bytes behind
+  bool peer_closed_ = false;  // close_notify read: receive reports `closed`
+  bool kernel_tx_ = false;    // kTLS seals what we send
 };
 
 }  // namespace httpkit::tls
