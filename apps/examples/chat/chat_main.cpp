@@ -12,18 +12,30 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "chat_page.hpp"
 #include "chat_room.hpp"
 #include "httpkit/channel.hpp"
 #include "httpkit/params.hpp"
 #include "httpkit/server.hpp"
-#include "json.hpp"
 
 namespace {
 
 constexpr std::size_t kMaxName = 40;
 constexpr std::size_t kMaxText = 2000;
+
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or values
+// past U+10FFFF): browsers fail a WebSocket that receives anything else.
+// nlohmann-json's strict dump checks exactly that, and throws otherwise.
+bool is_valid_utf8(std::string_view s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
 
 // A message as a client sent it; `error` says why it was refused.
 struct Posted {
@@ -39,7 +51,7 @@ Posted read_message(const httpkit::Params& fields) {
   if (p.text.empty()) p.error = "text is empty";
   if (p.name.size() > kMaxName || p.text.size() > kMaxText) p.error = "too long";
   // Everything goes out in WebSocket text frames, which must be UTF-8.
-  if (!chat::is_valid_utf8(p.name) || !chat::is_valid_utf8(p.text)) p.error = "not UTF-8";
+  if (!is_valid_utf8(p.name) || !is_valid_utf8(p.text)) p.error = "not UTF-8";
   return p;
 }
 
@@ -49,7 +61,7 @@ std::shared_ptr<const httpkit::ChannelHandlers> websocket_handlers(chat::ChatRoo
   h->on_receive = [&room](const httpkit::ChannelPtr& ch, std::string_view message, bool) {
     Posted p = read_message(httpkit::Params::parse(message));
     if (p.error) {
-      ch->send(std::string("{\"messages\":[],\"error\":\"") + p.error + "\"}");
+      ch->send(nlohmann::json{{"messages", nlohmann::json::array()}, {"error", p.error}}.dump());
       return;
     }
     room.post(p.name, p.text);
@@ -90,7 +102,7 @@ httpkit::Handler routes(chat::ChatRoom& room) {
     if (path == "/send" && method == "POST") {
       Posted p = read_message(request.form_params());
       if (p.error) return httpkit::Response::text(std::string(p.error) + "\n", 400);
-      httpkit::Response ok(200, "{\"id\":" + std::to_string(room.post(p.name, p.text)) + "}");
+      httpkit::Response ok(200, nlohmann::json{{"id", room.post(p.name, p.text)}}.dump());
       ok.header("Content-Type", "application/json");
       return ok;
     }

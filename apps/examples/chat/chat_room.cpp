@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "json.hpp"
+#include <nlohmann/json.hpp>
 
 namespace chat {
 
@@ -45,12 +45,10 @@ uint64_t ChatRoom::post(std::string_view name, std::string_view text) {
   {
     std::lock_guard lock(mutex_);
     id = ++last_id_;
-    std::string json = "{\"id\":" + std::to_string(id) + ",\"name\":";
-    append_json_string(json, name);
-    json.append(",\"text\":");
-    append_json_string(json, text);
-    json.push_back('}');
-    log_.push_back({id, std::move(json)});
+    // Serialized once, here; batches splice the stored text together.
+    // (The caller checked that name and text are UTF-8, which dump needs.)
+    nlohmann::json message{{"id", id}, {"name", name}, {"text", text}};
+    log_.push_back({id, message.dump()});
     if (log_.size() > options_.history) log_.pop_front();
 
     for (auto& [channel, waiter] : waiters_) {
