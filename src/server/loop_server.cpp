@@ -213,7 +213,7 @@ void LoopServer::update_timer(ServerConnection& c) {
   if (c.handshaking) {
     if (!handshake_over(c)) return;  // the handshake deadline runs on
     // Handshake done, no request yet: the first one gets the header timeout.
-    if (c.phase == Phase::reading && !c.input && !c.output) {
+    if (c.phase == Phase::reading && !c.input && !c.output && !draining_) {
       arm(c, options_.header_timeout);
       return;
     }
