@@ -12,7 +12,8 @@
 
 namespace httpkit::fetch_app {
 
-int run_websocket_session(Client& client, const std::string& url, const RequestOptions& request) {
+int run_websocket_session(Client& client, const std::string& url, const RequestOptions& request,
+                          std::chrono::milliseconds ping_interval) {
   std::atomic<bool> done{false};
   std::atomic<int> status{0};
   WebSocketOptions options;
@@ -21,6 +22,7 @@ int run_websocket_session(Client& client, const std::string& url, const RequestO
   options.tls = request.tls;
   options.proxy_url = request.proxy_url;
   options.connect_timeout = request.connect_timeout;
+  options.ping_interval = ping_interval;  // a dead peer ends the session (exit 56)
   WebSocketHandlers handlers;
   handlers.on_receive = [](WebSocket&, std::string_view message, bool) {
     std::fwrite(message.data(), 1, message.size(), stdout);

@@ -2,12 +2,16 @@
 // come in are printed one per line.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "httpkit/client.hpp"
 
 namespace httpkit::fetch_app {
 
-int run_websocket_session(Client& client, const std::string& url, const RequestOptions& options);
+// A ping_interval above zero pings after that much silence and ends the
+// session when no pong follows (WebSocketOptions::ping_interval).
+int run_websocket_session(Client& client, const std::string& url, const RequestOptions& options,
+                          std::chrono::milliseconds ping_interval = {});
 
 }  // namespace httpkit::fetch_app

@@ -37,6 +37,9 @@ struct WebSocketHandlers {
   std::function<void(WebSocket&, std::string_view message, bool binary)> on_receive{};
   // After the automatic pong.
   std::function<void(WebSocket&, std::string_view payload)> on_ping{};
+  // A pong came: the answer to ping() or to the keep-alive ping, or an
+  // unsolicited one (RFC 6455 §5.5.3 allows those).
+  std::function<void(WebSocket&, std::string_view payload)> on_pong{};
   // Once, last: the status of the peer's close code (no_status if none),
   // abnormal when the connection ended without a close frame, or the status
   // of the code we failed it with. WebSocket::close_code() has the number
@@ -55,6 +58,11 @@ struct WebSocketOptions {
   std::size_t max_send_buffer = 16u << 20;  // send() returns false past this many unsent bytes
   std::chrono::milliseconds connect_timeout{60'000};  // connection and handshake
   std::chrono::milliseconds close_timeout{5'000};     // wait for the peer's close frame
+  // Keep-alive: after this long with nothing received, send a ping; if no
+  // pong comes within ping_timeout, the connection is taken as dead and
+  // closed (on_close: abnormal). Zero turns it off.
+  std::chrono::milliseconds ping_interval{0};
+  std::chrono::milliseconds ping_timeout{10'000};
   std::string proxy_url{};
   TlsOptions tls{};
 };

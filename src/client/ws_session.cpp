@@ -13,10 +13,13 @@ WsSession::WsSession(ClientCore& core, WebSocketOptions options, WebSocketHandle
       handle_(std::make_shared<WebSocket>()) {
   close_timer_.owner = this;
   close_timer_.fire = &WsSession::on_close_timeout;
+  ping_timer_.owner = this;
+  ping_timer_.fire = &WsSession::on_ping_timer;
 }
 
 WsSession::~WsSession() {
   core_.loop().timers().cancel(close_timer_);
+  core_.loop().timers().cancel(ping_timer_);
 }
 
 void WsSession::start(UpstreamConnection& c, std::string leftover,
@@ -39,8 +42,40 @@ void WsSession::start(UpstreamConnection& c, std::string leftover,
   auto self = shared_from_this();
   if (handlers_.on_open) core_.guarded([&] { handlers_.on_open(*handle_); }, "websocket on_open");
   if (finished_) return;
+  last_input_ms_ = core_.loop().now_ms();
+  if (options_.ping_interval.count() > 0) arm_ping_timer(uint64_t(options_.ping_interval.count()));
   if (!leftover.empty() && !process(leftover.data(), leftover.size())) return;
   read(c.peer_closed);
+}
+
+void WsSession::arm_ping_timer(uint64_t delay_ms) {
+  core_.loop().timers().arm(ping_timer_, core_.loop().now_ms(), std::max<uint64_t>(delay_ms, 1));
+}
+
+// Idle: ping. Waiting for a pong: dead. Input since the timer was armed
+// (no per-read timer operation): wait for what is left of the interval.
+void WsSession::on_ping_timer(io::TimerNode* node) {
+  WsSession& s = *static_cast<WsTimer*>(node)->owner;
+  auto self = s.shared_from_this();
+  if (s.finished_ || s.close_sent_) return;
+  const uint64_t now = s.core_.loop().now_ms();
+  if (s.awaiting_pong_) {
+    s.finish(ws::close_code::abnormal, "no pong within " +
+                                           std::to_string(s.options_.ping_timeout.count()) +
+                                           " ms of the keep-alive ping");
+    return;
+  }
+  const uint64_t interval = uint64_t(s.options_.ping_interval.count());
+  const uint64_t quiet = now - s.last_input_ms_;
+  if (quiet < interval) {
+    s.arm_ping_timer(interval - quiet);
+    return;
+  }
+  s.awaiting_pong_ = true;
+  s.queue_frame(ws::Opcode::ping, "httpkit-keepalive", false);
+  s.flush();
+  if (!s.finished_)
+    s.arm_ping_timer(uint64_t(std::max<int64_t>(s.options_.ping_timeout.count(), 1)));
 }
 
 void WsSession::failed(const ClientError& error) {
@@ -63,8 +98,10 @@ void WsSession::on_event(uint32_t events) {
 
 void WsSession::read(bool peer_closing) {
   if (finished_) return;
-  const io::IoResult out = conn_->stream().receive_all(
-      peer_closing, [&](std::span<char> bytes) { return process(bytes.data(), bytes.size()); });
+  const io::IoResult out = conn_->stream().receive_all(peer_closing, [&](std::span<char> bytes) {
+    last_input_ms_ = core_.loop().now_ms();
+    return process(bytes.data(), bytes.size());
+  });
   if (finished_ || out.status == io::IoStatus::again || out.done()) return;
   if (out.status == io::IoStatus::closed) {
     finish(ws::close_code::abnormal, "the connection closed without a close frame");
@@ -96,6 +133,12 @@ bool WsSession::process(char* data, std::size_t size) {
           core_.guarded([&] { handlers_.on_ping(*handle_, ev.payload); }, "websocket on_ping");
         break;
       case ws::EventKind::pong:
+        if (awaiting_pong_) {
+          awaiting_pong_ = false;
+          arm_ping_timer(uint64_t(options_.ping_interval.count()));
+        }
+        if (handlers_.on_pong)
+          core_.guarded([&] { handlers_.on_pong(*handle_, ev.payload); }, "websocket on_pong");
         break;
       case ws::EventKind::close: {
         std::string reason(ev.payload);
@@ -195,6 +238,7 @@ void WsSession::finish(uint16_t code, std::string_view reason) {
   if (finished_) return;
   finished_ = true;
   core_.loop().timers().cancel(close_timer_);
+  core_.loop().timers().cancel(ping_timer_);
   mark_closed(code);
   auto self = shared_from_this();  // closing the connection drops its hold on us
   std::string why(reason);

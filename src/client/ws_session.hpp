@@ -63,6 +63,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
  private:
   static void on_close_timeout(io::TimerNode* node);
+  static void on_ping_timer(io::TimerNode* node);
+  void arm_ping_timer(uint64_t delay_ms);
   // Reads what the socket has; `peer_closing`: the event also said the
   // peer shut its side, so read to the end of stream.
   void read(bool peer_closing);
@@ -86,6 +88,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::size_t out_offset_ = 0;
   std::size_t user_bytes_in_outbox_ = 0;
   WsTimer close_timer_;
+  WsTimer ping_timer_;          // ping_interval / ping_timeout
+  uint64_t last_input_ms_ = 0;  // the ping timer is re-armed lazily from this
+  bool awaiting_pong_ = false;
   bool close_sent_ = false;
   bool finished_ = false;
   uint16_t close_code_ = ws::close_code::abnormal;
