@@ -4,6 +4,7 @@
 //   httpkit-fetch -i -L -w http://host/a http://host/b   two requests, one connection
 //   httpkit-fetch --ws ws://host/chat             lines in, messages out
 //   httpkit-fetch --max-filesize 10M URL          exit 63 past 10 MiB of decoded body
+//   httpkit-fetch -T big.iso URL                  PUT a file, streamed ("-": stdin, chunked)
 //
 // Every failure ends with one line on stderr ("httpkit-fetch: <kind>: <why>")
 // and a non-zero exit status (curl's number for the same failure).
@@ -16,6 +17,7 @@
 #include <future>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 
 #include "exit_codes.hpp"
 #include "httpkit/client.hpp"
@@ -31,6 +33,10 @@ struct Flags {
   std::vector<std::string> headers;
   std::vector<std::string> data;
   std::string data_binary;
+  std::string data_file;    // POST body streamed from a file
+  std::string upload_file;  // PUT body streamed from a file, or stdin for "-"
+  bool trace_redirects = false;
+  bool unsafe_redirects = false;
   std::string output;
   bool follow = false;
   int max_redirects = 50;
@@ -47,6 +53,7 @@ struct Flags {
   bool fail_on_http_error = false;
   std::vector<std::string> resolve;
   std::string ws_url;
+  double ping_interval = 0;  // --ws: seconds of silence before a keep-alive ping
 };
 
 [[noreturn]] void die(int code, const std::string& line) {
@@ -114,6 +121,24 @@ RequestOptions build(const Flags& f, const std::string& url) {
     if (!typed && !f.data.empty())
       o.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
   }
+  if (!f.data_file.empty() || !f.upload_file.empty()) {
+    if (!o.body.empty()) die(fetch_app::kUsage, "--data-file and -T exclude -d/--data-binary");
+    if (!f.data_file.empty() && !f.upload_file.empty())
+      die(fetch_app::kUsage, "give --data-file or -T, not both");
+    o.method = f.data_file.empty() ? "PUT" : "POST";
+    const std::string& path = f.data_file.empty() ? f.upload_file : f.data_file;
+    if (path == "-") {
+      // stdin, pulled as the connection takes it; its length is unknown.
+      o.body_stream = [](std::span<char> buffer) -> std::size_t {
+        const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), stdin);
+        if (n == 0 && std::ferror(stdin)) throw std::runtime_error("cannot read stdin");
+        return n;
+      };
+    } else {
+      o.body_file = path;
+    }
+  }
+  o.allow_unsafe_redirect_methods = f.unsafe_redirects;
   if (f.head) o.method = "HEAD";
   if (!f.method.empty()) o.method = f.method;
   return o;
@@ -253,6 +278,10 @@ int fetch_one(Client& client, const Flags& f, const std::string& url, FILE* out)
                                       std::to_string(f.max_filesize) + " bytes); stopped after " +
                                       std::to_string(written) + " bytes");
   }
+  if (f.trace_redirects) {
+    for (const std::string& hop : r.trace_redirects)
+      std::fprintf(stderr, "redirect: %s\n", hop.c_str());
+  }
   if (r.error) die(fetch_app::exit_code_for(r.error), to_string(r.error));
   if (f.fail_on_http_error && r.status >= 400)
     die(22, "the server answered " + std::to_string(r.status));  // CURLE_HTTP_RETURNED_ERROR
@@ -265,16 +294,25 @@ int main(int argc, char** argv) {
   Flags f;
   CLI::App app{"httpkit-fetch: fetch URLs with the httpkit client (curl-like flags)"};
   app.add_option("urls", f.urls, "URLs, fetched in turn over pooled connections");
-  app.add_option("-X,--request", f.method, "request method");
+  app.add_option("-X,--request,--method", f.method,
+                 "request method (any token: PROPFIND, MOVE, ... as well)");
   app.add_option("-H,--header", f.headers, "extra header 'Name: value' (repeatable)")
       ->allow_extra_args(false);
   app.add_option("-d,--data", f.data,
                  "form data to POST (repeatable, joined by &; @FILE reads a file)")
       ->allow_extra_args(false);
   app.add_option("--data-binary", f.data_binary, "raw body to POST; @FILE reads a file");
+  app.add_option("--data-file", f.data_file,
+                 "POST the file's bytes, streamed as sent (not read into memory); - for stdin");
+  app.add_option("-T,--upload-file", f.upload_file,
+                 "PUT the file's bytes, streamed; - reads stdin (sent chunked)");
   app.add_option("-o,--output", f.output, "write the body to FILE instead of stdout");
   app.add_flag("-L,--location", f.follow, "follow redirects");
   app.add_option("--max-redirs", f.max_redirects, "redirects to follow at most (with -L)");
+  app.add_flag("--trace-redirects", f.trace_redirects,
+               "print each URL that redirected to stderr ('redirect: URL')");
+  app.add_flag("--allow-unsafe-redirect-methods", f.unsafe_redirects,
+               "keep the method and body on 301/302 (default: switch to GET)");
   app.add_flag("-k,--insecure", f.insecure, "do not verify the server certificate");
   app.add_option("--cacert", f.cacert, "trust the CAs in this PEM file");
   app.add_option("--capath", f.capath, "trust the CAs in this directory");
@@ -301,6 +339,8 @@ int main(int argc, char** argv) {
   app.add_option("--resolve", f.resolve, "HOST:PORT:ADDRESS, like curl (the port is ignored)")
       ->allow_extra_args(false);
   app.add_option("--ws", f.ws_url, "interactive WebSocket session: stdin lines out, messages in");
+  app.add_option("--ping-interval", f.ping_interval,
+                 "with --ws: ping after SECONDS of silence; no pong within 10 s ends the session");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -328,7 +368,8 @@ int main(int argc, char** argv) {
   Client client(config);
 
   if (!f.ws_url.empty())
-    return fetch_app::run_websocket_session(client, f.ws_url, build(f, f.ws_url));
+    return fetch_app::run_websocket_session(client, f.ws_url, build(f, f.ws_url),
+                                            seconds(f.ping_interval));
 
   FILE* out = stdout;
   if (!f.output.empty()) {

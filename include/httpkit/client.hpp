@@ -92,6 +92,13 @@ struct TlsOptions {
 
 class ClientResponse;
 
+// A request body produced on demand (RequestOptions::body_stream). Called on
+// the client's loop each time the connection has taken the previous chunk,
+// so a slow server slows the producer: write up to buffer.size() bytes
+// into `buffer` and return how many; 0 ends the body. It must not block.
+// Throwing fails the request (ErrorKind::invalid_request).
+using BodyPull = std::function<std::size_t(std::span<char> buffer)>;
+
 // Streaming (as == BodyAs::stream): headers first, then chunks, then the
 // request's callback with an empty body (or the error that broke the stream).
 struct StreamHandlers {
@@ -109,7 +116,14 @@ struct RequestOptions {
   std::vector<Param> query_params{};  // appended to the URL's query, form-encoded
   std::vector<Param> form_params{};   // body as application/x-www-form-urlencoded
   std::string body{};                 // raw body (ignored with form_params or multipart)
-  std::vector<MultipartPart> multipart{};  // body as multipart/form-data
+  // Body as multipart/form-data. With form_params too, each form param
+  // becomes a text part after these (http-kit's rule).
+  std::vector<MultipartPart> multipart{};
+  // A body not held in memory; at most one of body, body_file, body_stream,
+  // form_params (alone) and multipart may be given.
+  std::string body_file{};  // sent as read (sendfile on plain TCP); its size is the Content-Length
+  BodyPull body_stream{};   // pulled chunk by chunk, at most 64 KiB buffered
+  std::optional<uint64_t> body_length{};  // body_stream's size if known; else sent chunked
   std::optional<BasicAuth> basic_auth{};
   std::string bearer_token{};  // Authorization: Bearer (http-kit's :oauth-token)
   std::string user_agent = "httpkit/0.1";
@@ -129,6 +143,11 @@ struct RequestOptions {
 
   bool follow_redirects = true;
   int max_redirects = 10;
+  // By default a 301 or 302 answer to anything but GET/HEAD is followed
+  // with a GET and no body (what browsers do). True keeps the method and
+  // body on 301/302, as http-kit's :allow-unsafe-redirect-methods. 303
+  // always becomes GET (RFC 9110 §15.4.4); 307/308 always keep both.
+  bool allow_unsafe_redirect_methods = false;
 
   BodyAs as = BodyAs::automatic;
   StreamHandlers stream{};        // used when as == BodyAs::stream
@@ -240,9 +259,12 @@ class ClientResponse {
  public:
   int status = 0;  // 0 when error is set
   HeaderList headers{};
-  std::string body{};     // empty when streamed
-  std::string url{};      // the final URL, after redirects
-  int redirects = 0;      // how many were followed
+  std::string body{};  // empty when streamed
+  std::string url{};   // the final URL, after redirects
+  int redirects = 0;   // how many were followed
+  // The URLs that answered with a redirect, in the order they were visited
+  // (http-kit's :trace-redirects); `url` is where they led.
+  std::vector<std::string> trace_redirects{};
   RequestOptions opts{};  // the options as given
   ClientError error{};
   Timing timing{};
@@ -329,6 +351,15 @@ class Client {
   HTTPKIT_CLIENT_SHORTHAND(head, "HEAD")
   HTTPKIT_CLIENT_SHORTHAND(options, "OPTIONS")
   HTTPKIT_CLIENT_SHORTHAND(patch, "PATCH")
+  // WebDAV (RFC 4918, RFC 3253 REPORT, RFC 3744 ACL), as http-kit's client has them.
+  HTTPKIT_CLIENT_SHORTHAND(propfind, "PROPFIND")
+  HTTPKIT_CLIENT_SHORTHAND(proppatch, "PROPPATCH")
+  HTTPKIT_CLIENT_SHORTHAND(lock, "LOCK")
+  HTTPKIT_CLIENT_SHORTHAND(unlock, "UNLOCK")
+  HTTPKIT_CLIENT_SHORTHAND(report, "REPORT")
+  HTTPKIT_CLIENT_SHORTHAND(acl, "ACL")
+  HTTPKIT_CLIENT_SHORTHAND(copy, "COPY")
+  HTTPKIT_CLIENT_SHORTHAND(move, "MOVE")
 #undef HTTPKIT_CLIENT_SHORTHAND
 
   // Opens a WebSocket (see websocket_client.hpp); handlers say how it went.

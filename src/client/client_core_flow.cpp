@@ -78,6 +78,7 @@ void ClientCore::start_hop(Exchange& ex) {
     return;
   }
   ex.written = 0;
+  if (ex.send_body) ex.source.rewind();
   ex.body_bytes = 0;
   ex.redirect = {};
   ex.sink_error = {};
@@ -162,6 +163,7 @@ void ClientCore::on_response_done(UpstreamConnection& c, bool stopped) {
 void ClientCore::finish_hop(Exchange& ex) {
   if (ex.redirect.action == RedirectStep::Action::follow) {
     RedirectStep step = std::move(ex.redirect);
+    ex.result.trace_redirects.push_back(ex.url.str());
     ex.url = std::move(step.url);
     ex.method = std::move(step.method);
     ex.send_body = ex.send_body && step.send_body;
@@ -182,7 +184,8 @@ void ClientCore::on_connection_failed(UpstreamConnection& c, ErrorKind kind, std
   // A pooled connection the server had already given up on: nothing of the
   // response came, so an idempotent request can safely go again, once.
   const bool retry = ex && established && c.requests > 1 && kind == ErrorKind::reset &&
-                     !ex->reader.any_bytes() && !ex->retried && is_idempotent(ex->method);
+                     !ex->reader.any_bytes() && !ex->retried && is_idempotent(ex->method) &&
+                     (!ex->send_body || ex->source.rewindable());
   close_connection(c);
   if (!ex) return;
   if (retry) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "client/body_source.hpp"
 #include "client/redirect.hpp"
 #include "client/request_encoder.hpp"
 #include "client/response_reader.hpp"
@@ -51,7 +52,10 @@ struct Exchange final : ResponseSink {
     return send_body ? std::string_view(body.bytes) : std::string_view();
   }
   std::size_t request_size() const { return head.size() + body_to_send().size(); }
-  bool request_sent() const { return written >= request_size(); }
+  bool request_sent() const {
+    return written >= request_size() &&
+           (!send_body || source.kind() == BodySource::Kind::none || source.done());
+  }
   std::chrono::microseconds elapsed() const {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                  started);
@@ -72,6 +76,7 @@ struct Exchange final : ResponseSink {
   bool send_body = true;
   bool strip_credentials = false;
   EncodedBody body;
+  BodySource source;  // body_file / body_stream, sent after `head`
   std::string head;
   std::size_t written = 0;
   Route route;

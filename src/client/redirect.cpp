@@ -7,7 +7,8 @@ bool is_redirect_status(int status) {
 }
 
 RedirectStep next_hop(int status, std::optional<std::string_view> location, std::string_view method,
-                      const Url& current, bool follow, int redirects_so_far, int max_redirects) {
+                      const Url& current, bool follow, int redirects_so_far, int max_redirects,
+                      bool allow_unsafe_methods) {
   RedirectStep step;
   if (!follow || !is_redirect_status(status) || !location) return step;
   if (redirects_so_far >= max_redirects) {
@@ -29,7 +30,8 @@ RedirectStep next_hop(int status, std::optional<std::string_view> location, std:
   step.action = RedirectStep::Action::follow;
   step.url = std::move(*target.url);
   step.cross_origin = !step.url.same_origin(current);
-  if ((status == 301 || status == 302 || status == 303) && method != "HEAD") {
+  const bool to_get = status == 303 || ((status == 301 || status == 302) && !allow_unsafe_methods);
+  if (to_get && method != "HEAD") {
     step.method = "GET";
     step.send_body = false;
   } else {

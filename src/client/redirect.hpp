@@ -27,8 +27,10 @@ struct RedirectStep {
 bool is_redirect_status(int status);
 
 // 301/302/303 switch to GET (HEAD stays HEAD) and drop the body; 307/308
-// keep both. `location` is the raw header value, if any.
+// keep both, and so do 301/302 with `allow_unsafe_methods`. `location` is
+// the raw header value, if any.
 RedirectStep next_hop(int status, std::optional<std::string_view> location, std::string_view method,
-                      const Url& current, bool follow, int redirects_so_far, int max_redirects);
+                      const Url& current, bool follow, int redirects_so_far, int max_redirects,
+                      bool allow_unsafe_methods = false);
 
 }  // namespace httpkit::client

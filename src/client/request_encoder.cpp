@@ -82,7 +82,12 @@ std::optional<std::string> encode_body(const RequestOptions& opts, EncodedBody& 
   if (!opts.multipart.empty()) {
     std::string boundary = random_boundary();
     out.content_type = "multipart/form-data; boundary=" + boundary;
-    return encode_multipart(opts.multipart, boundary, out.bytes);
+    if (opts.form_params.empty()) return encode_multipart(opts.multipart, boundary, out.bytes);
+    // http-kit's rule: form params given with multipart become text parts.
+    std::vector<MultipartPart> parts = opts.multipart;
+    for (const Param& p : opts.form_params)
+      parts.push_back(MultipartPart::text(p.name, p.value));
+    return encode_multipart(parts, boundary, out.bytes);
   }
   if (!opts.form_params.empty()) {
     out.content_type = "application/x-www-form-urlencoded";
@@ -158,10 +163,16 @@ std::optional<std::string> encode_head(const RequestOptions& opts, const Hop& ho
     add_field(out, "Proxy-Authorization",
               "Basic " + base64_encode(hop.proxy->user + ":" + hop.proxy->password));
   }
-  const bool with_body = hop.send_body && (!body.bytes.empty() || method_has_body(hop.method));
+  const bool with_body =
+      hop.send_body && (body.external || !body.bytes.empty() || method_has_body(hop.method));
   if (with_body) {
     if (!user_type && !body.content_type.empty()) add_field(out, "Content-Type", body.content_type);
-    add_field(out, "Content-Length", std::to_string(body.bytes.size()));
+    if (body.chunked) {
+      add_field(out, "Transfer-Encoding", "chunked");
+    } else {
+      add_field(out, "Content-Length",
+                std::to_string(body.external ? body.length : body.bytes.size()));
+    }
   }
   if (!hop.keep_alive && !user_connection) add_field(out, "Connection", "close");
   out.append("\r\n");

@@ -16,6 +16,10 @@ namespace httpkit::client {
 struct EncodedBody {
   std::string bytes;
   std::string content_type;  // for form and multipart bodies; empty otherwise
+  // A body from a file or a stream (BodySource) instead of `bytes`.
+  bool external = false;
+  bool chunked = false;  // external, of unknown length
+  uint64_t length = 0;   // external, when not chunked
 };
 
 // Encodes the body the options describe. Returns an error message (for

@@ -84,7 +84,7 @@ void UpstreamConnection::start_request() {
 
 void UpstreamConnection::write_request() {
   Exchange& ex = *exchange;
-  while (!ex.request_sent()) {
+  while (ex.written < ex.request_size()) {
     iovec iov[2];
     int count = 0;
     if (ex.written < ex.head.size()) {
@@ -109,7 +109,37 @@ void UpstreamConnection::write_request() {
       return;
     }
   }
+  if (!ex.request_sent() && !write_body_source(ex)) return;
   if (ex.phase == ExchangePhase::sending) ex.phase = ExchangePhase::receiving;
+}
+
+// A file or stream body after the head. False while it is not all out.
+bool UpstreamConnection::write_body_source(Exchange& ex) {
+  // A producer faster than the socket drains would keep the loop here:
+  // after this many bytes the rest goes on in a task of its own.
+  constexpr uint64_t kBudget = 4u << 20;
+  const BodySource::Outcome out = ex.source.write(stream_, kBudget);
+  if (out.moved) core.on_progress(ex);
+  if (!out.error.empty()) {
+    core.fail(ex, ErrorKind::invalid_request, out.error + " (" + pool.route.describe() + ")");
+    return false;
+  }
+  if (out.io.status == io::IoStatus::again) return false;
+  if (!out.io.done()) {
+    core.on_connection_failed(*this, ErrorKind::reset,
+                              "sending the request body to " + pool.route.describe() +
+                                  " failed: " + failure_text(out.io, "write"),
+                              out.io.error);
+    return false;
+  }
+  if (ex.source.done()) return true;
+  core.post([my_id = id, gen = generation](ClientCore& owner) {
+    UpstreamConnection* c = owner.connection_by_id(my_id);
+    if (c && c->generation == gen && c->state == UpstreamState::busy && c->exchange &&
+        !c->exchange->request_sent())
+      c->write_request();
+  });
+  return false;
 }
 
 void UpstreamConnection::read_response() {

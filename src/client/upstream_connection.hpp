@@ -112,6 +112,7 @@ class UpstreamConnection {
 
   // Carrying a request (connection.cpp).
   void write_request();
+  bool write_body_source(Exchange& ex);
   void read_response();
   // Acts on what the reader said; false when the connection is no longer
   // reading for the same exchange.
