@@ -78,9 +78,4 @@ void TodoFeed::publish(const Change& change) {
                                                      std::to_string(change.version)));
 }
 
-std::size_t TodoFeed::size() const {
-  std::lock_guard lock(state_->mutex);
-  return state_->streams.size();
-}
-
 }  // namespace todo

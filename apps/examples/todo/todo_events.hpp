@@ -31,9 +31,6 @@ class TodoFeed {
   // Sends `change` to every listener. Returns at once; safe from any thread.
   void publish(const Change& change);
 
-  // Listeners connected now.
-  std::size_t size() const;
-
  private:
   struct State;
   std::shared_ptr<State> state_;
