@@ -31,6 +31,10 @@ from tlslib import peerlib, scaled  # noqa: E402
 checks = peerlib.Checks("hostile_tls")
 MIB = 1 << 20
 HANDSHAKE_TIMEOUT_MS = 1500
+# Against the ASan server (waits scaled), freed memory sits in ASan's
+# quarantine (256 MiB by default) and RSS says little: the bounds widen to
+# that, and LeakSanitizer at exit is the check.
+RSS_SLACK = 1 if peerlib.TIMEOUT_SCALE <= 1 else 16
 
 
 def handshake_timeout_option():
@@ -384,7 +388,8 @@ def case_key_update():
     checks.check("[KeyUpdate flood] the connection is answered correctly or closed", ok, outcome)
     c.close()
     grew = SERVER.rss_kib() - rss0
-    checks.check("[KeyUpdate flood] server RSS grew less than 16 MiB", grew < 16 * 1024, f"{grew} KiB")
+    checks.check(f"[KeyUpdate flood] server RSS grew less than {16 * RSS_SLACK} MiB",
+                 grew < 16 * 1024 * RSS_SLACK, f"{grew} KiB")
     contained("KeyUpdate flood")
 
 
@@ -427,7 +432,8 @@ def flood_case(what, head, pieces, want_status):
     if closed:
         checks.check(f"[{what}] the flood was cut off well before its end",
                      sent < 90 * MIB, f"{sent / MIB:.1f} MiB sent")
-    checks.check(f"[{what}] server RSS grew less than 48 MiB", grew < 48 * 1024, f"{grew} KiB")
+    checks.check(f"[{what}] server RSS grew less than {48 * RSS_SLACK} MiB",
+                 grew < 48 * 1024 * RSS_SLACK, f"{grew} KiB")
     contained(what)
 
 
