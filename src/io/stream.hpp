@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <chrono>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -84,6 +85,10 @@ class StreamLayer {
   // Whether bytes the layer already holds wait to be received (so a short
   // read does not mean the socket is empty).
   virtual bool holds_input() const { return true; }
+  // A layer with a handshake (TLS): whether it still runs, and how long the
+  // peer may take over it. The owner holds the connection to that deadline.
+  virtual bool handshaking() const { return false; }
+  virtual std::chrono::milliseconds handshake_timeout() const { return {}; }
 };
 
 template <class OnBytes>

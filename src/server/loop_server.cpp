@@ -4,7 +4,6 @@
 
 #include "io/container_of.hpp"
 #include "io/socket.hpp"
-#include "tls/server_tls_layer.hpp"
 
 namespace httpkit::server {
 
@@ -61,9 +60,9 @@ void LoopServer::adopt(int fd, bool layered) {
   std::chrono::milliseconds first_deadline = options_.header_timeout;
   if (layered) {
     std::unique_ptr<io::StreamLayer> layer = shared_.layer_factory();
-    if (auto* tls = dynamic_cast<tls::ServerTlsLayer*>(layer.get())) {
+    if (layer->handshaking()) {
       c.handshaking = true;
-      first_deadline = tls->handshake_timeout();
+      first_deadline = layer->handshake_timeout();
     }
     shared_.table.set_layer(fd, std::move(layer));
   }
@@ -204,8 +203,9 @@ void LoopServer::arm(ServerConnection& c, std::chrono::milliseconds delay) {
 
 bool LoopServer::handshake_over(ServerConnection& c) {
   if (!c.handshaking) return true;
-  if (static_cast<tls::ServerTlsLayer*>(shared_.table.layer(c.fd))->handshaking()) return false;
+  if (shared_.table.layer(c.fd)->handshaking()) return false;
   c.handshaking = false;
+  heap_trim_.note_activity();  // the handshake's transient memory is free now
   return true;
 }
 

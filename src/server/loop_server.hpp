@@ -27,6 +27,7 @@
 #include "http/response_writer.hpp"
 #include "httpkit/server.hpp"
 #include "io/event_loop.hpp"
+#include "io/heap_trim.hpp"
 #include "io/scheduled_tasks.hpp"
 #include "io/stream.hpp"
 #include "server/acceptor.hpp"
@@ -173,6 +174,7 @@ class LoopServer {
   SharedState& shared_;
   const ServerOptions& options_;
   io::EventLoop loop_;
+  io::HeapTrim heap_trim_{loop_};  // after bursts of TLS handshakes
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   uint8_t connection_kind_ = 0;
   bool draining_ = false;

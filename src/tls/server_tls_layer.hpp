@@ -51,8 +51,8 @@ class ServerTlsLayer final : public io::StreamLayer {
   bool holds_input() const override { return more_input_; }
 
   // Until the handshake is over the connection's deadline is the handshake's.
-  bool handshaking() const { return state_ == State::handshake; }
-  std::chrono::milliseconds handshake_timeout() const;
+  bool handshaking() const override { return state_ == State::handshake; }
+  std::chrono::milliseconds handshake_timeout() const override;
 
  private:
   enum class State : uint8_t { handshake, open, closed };
