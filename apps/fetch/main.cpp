@@ -5,6 +5,7 @@
 //   httpkit-fetch --ws ws://host/chat             lines in, messages out
 //   httpkit-fetch --max-filesize 10M URL          exit 63 past 10 MiB of decoded body
 //   httpkit-fetch -T big.iso URL                  PUT a file, streamed ("-": stdin, chunked)
+//   httpkit-fetch -x https://proxy:443 URL        through an https:// proxy
 //
 // Every failure ends with one line on stderr ("httpkit-fetch: <kind>: <why>")
 // and a non-zero exit status (curl's number for the same failure).
@@ -322,7 +323,9 @@ int main(int argc, char** argv) {
   app.add_option("-m,--max-time", f.max_time, "seconds for the whole request");
   app.add_option("--idle-timeout", f.idle_timeout,
                  "seconds the server may stay silent (default 60)");
-  app.add_option("-x,--proxy", f.proxy, "HTTP proxy [user:pass@]host:port");
+  app.add_option("-x,--proxy", f.proxy,
+                 "proxy [http://|https://][user:pass@]host:port (https: TLS to the proxy, "
+                 "checked with --cacert / -k as the origin is)");
   app.add_flag("-i,--include", f.include, "print the status line and headers");
   app.add_flag("-I,--head", f.head, "send HEAD and print the headers");
   app.add_flag("-w,--timing", f.timing,

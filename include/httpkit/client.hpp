@@ -154,8 +154,10 @@ struct RequestOptions {
   bool auto_decompress = true;    // ask for and decode gzip / deflate
   uint64_t max_body = 64u << 20;  // decoded body bytes accepted; 0 = no limit
 
-  // "http://[user:pass@]host:port". http:// requests go to it in absolute
-  // form; https:// requests go through a CONNECT tunnel.
+  // "http://[user:pass@]host:port" or "https://...". http:// requests go
+  // to it in absolute form; https:// requests go through a CONNECT tunnel.
+  // An https:// proxy is reached over TLS first (its certificate checked
+  // with `tls`, as the origin's is), and an https origin's TLS runs inside.
   std::string proxy_url{};
   TlsOptions tls{};
 

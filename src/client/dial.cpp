@@ -108,6 +108,15 @@ void UpstreamConnection::on_connected() {
   int one = 1;
   setsockopt(fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   core.count_connection();
+  if (pool.route.proxy_tls) {
+    start_tls(true);
+    return;
+  }
+  proxy_ready();
+}
+
+// TCP is up (and TLS to an https proxy): the tunnel, or TLS to the origin.
+void UpstreamConnection::proxy_ready() {
   const Route& route = pool.route;
   if (!route.tunnel_authority.empty()) {
     std::string& out = dial_->proxy_out;
@@ -122,7 +131,7 @@ void UpstreamConnection::on_connected() {
   }
   if (exchange) exchange->result.timing.connect = exchange->elapsed();
   if (route.tls) {
-    start_tls();
+    start_tls(false);
     return;
   }
   established();
@@ -197,7 +206,7 @@ bool UpstreamConnection::on_connect_answer() {
     }
     if (exchange) exchange->result.timing.connect = exchange->elapsed();
     if (pool.route.tls) {
-      start_tls();
+      start_tls(false);
     } else {
       established();
     }
@@ -205,27 +214,42 @@ bool UpstreamConnection::on_connect_answer() {
   }
 }
 
-void UpstreamConnection::start_tls() {
+// TLS to the proxy (`to_proxy`) or to the origin; the latter inside the
+// proxy's session when there is one.
+void UpstreamConnection::start_tls(bool to_proxy) {
   std::string error;
-  SSL_CTX* ctx = core.tls_contexts().get(pool.route.tls_options, error);
-  auto layer = std::make_unique<TlsLayer>(stream_);
-  if (!ctx || !layer->start(ctx, pool.route.tls_host, !pool.route.tls_options.insecure, error)) {
+  const Route& route = pool.route;
+  SSL_CTX* ctx = core.tls_contexts().get(route.tls_options, error);
+  auto layer = std::make_unique<TlsLayer>(io::Stream(core.loop(), fd()));
+  const std::string& host = to_proxy ? route.proxy_tls_host : route.tls_host;
+  const bool verify = !route.tls_options.insecure;
+  const bool ok =
+      ctx && (proxy_tls_ && !to_proxy ? layer->start_inside(*proxy_tls_, ctx, host, verify, error)
+                                      : layer->start(ctx, host, verify, error));
+  if (!ok) {
     dial_failed(ErrorKind::tls, error);
     return;
   }
-  tls_ = std::move(layer);
-  stream_.set_layer(tls_.get());
+  (to_proxy ? proxy_tls_ : tls_) = std::move(layer);
+  stream_.set_layer(to_proxy ? proxy_tls_.get() : tls_.get());
   state = UpstreamState::handshaking;
   continue_handshake();
 }
 
 void UpstreamConnection::continue_handshake() {
-  const io::IoResult out = tls_->handshake();
+  const bool to_proxy = !tls_;  // the proxy's session comes first
+  TlsLayer& layer = to_proxy ? *proxy_tls_ : *tls_;
+  const io::IoResult out = layer.handshake();
   if (out.status == io::IoStatus::again) return;
   if (!out.done()) {
-    dial_failed(ErrorKind::tls,
-                "TLS handshake with " + pool.route.describe() + " failed: " + tls_->failure(),
+    const std::string peer =
+        to_proxy ? "the https proxy " + pool.route.proxy_tls_host : pool.route.describe();
+    dial_failed(ErrorKind::tls, "TLS handshake with " + peer + " failed: " + layer.failure(),
                 out.error);
+    return;
+  }
+  if (to_proxy) {
+    proxy_ready();
     return;
   }
   if (exchange) exchange->result.timing.tls = exchange->elapsed();

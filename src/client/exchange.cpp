@@ -45,8 +45,8 @@ std::optional<std::string> Exchange::prepare() {
   if (!opts.proxy_url.empty()) {
     UrlResult p = parse_url(opts.proxy_url);
     if (!p.url) return "invalid proxy URL '" + opts.proxy_url + "': " + p.error;
-    if (p.url->scheme != "http")
-      return "invalid proxy URL '" + opts.proxy_url + "': only http:// proxies are supported";
+    if (p.url->scheme != "http" && p.url->scheme != "https")
+      return "invalid proxy URL '" + opts.proxy_url + "': use an http:// or https:// proxy";
     proxy = std::move(*p.url);
   }
   method = opts.method.empty() ? "GET" : opts.method;

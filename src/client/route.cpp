@@ -16,7 +16,8 @@ std::string Route::describe() const {
   std::string target =
       tunnel_authority.empty() ? host_port(dial_host, dial_port) : tunnel_authority;
   if (!tunnel_authority.empty() || absolute_form)
-    return target + " via proxy " + host_port(dial_host, dial_port);
+    return target + (proxy_tls ? " via https proxy " : " via proxy ") +
+           host_port(dial_host, dial_port);
   return target;
 }
 
@@ -30,6 +31,11 @@ Route route_for(const Url& url, const std::optional<Url>& proxy, const TlsOption
   if (proxy) {
     r.dial_host = proxy->host;
     r.dial_port = proxy->port;
+    if (proxy->tls()) {
+      r.proxy_tls = true;
+      r.proxy_tls_host = proxy->host;
+      r.tls_options = tls;  // the same trust for the proxy as for the origin
+    }
     if (r.tls) {
       r.tunnel_authority = host_port(url.host, url.port);
     } else {
@@ -44,12 +50,15 @@ Route route_for(const Url& url, const std::optional<Url>& proxy, const TlsOption
   // Plain requests through one proxy share its connections whatever the
   // origin; everything else is keyed by origin (and proxy).
   if (r.absolute_form) {
-    r.key = "proxy|" + host_port(r.dial_host, r.dial_port) + "|" + r.proxy_authorization;
+    r.key = std::string(r.proxy_tls ? "https-proxy|" : "proxy|") +
+            host_port(r.dial_host, r.dial_port) + "|" + r.proxy_authorization;
   } else {
     r.key = url.scheme + "://" + host_port(url.host, url.port);
-    if (proxy) r.key += "|via " + host_port(r.dial_host, r.dial_port) + "|" + r.proxy_authorization;
+    if (proxy)
+      r.key += std::string(r.proxy_tls ? "|via https " : "|via ") +
+               host_port(r.dial_host, r.dial_port) + "|" + r.proxy_authorization;
   }
-  if (r.tls) {
+  if (r.tls || r.proxy_tls) {
     r.key += "|tls " + std::string(tls.insecure ? "insecure" : "verify") + "|" + tls.ca_file + "|" +
              tls.ca_dir + "|" + tls.cert_file + "|" + tls.key_file;
   }

@@ -20,6 +20,11 @@ struct Route {
   std::string tunnel_authority;     // "host:port" to CONNECT to; empty without a tunnel
   std::string proxy_authorization;  // for the CONNECT request, from the proxy URL's userinfo
   bool absolute_form = false;       // plain http through a proxy
+  // An https:// proxy: TLS to the proxy itself (checked against
+  // proxy_tls_host), and the CONNECT or the request inside it. An https
+  // origin then gets a second TLS session inside the first.
+  bool proxy_tls = false;
+  std::string proxy_tls_host;
   std::string key;
 
   std::string describe() const;  // "example.com:443" or "example.com:443 via proxy:3128"

@@ -18,6 +18,69 @@ char* plaintext_buffer() {
   return buffer.get();
 }
 
+// A BIO over another SSL session: the inner session's records are the
+// outer one's plaintext. OpenSSL keeps what it has not handed out, and
+// retries a blocked write with the same bytes, as a socket BIO sees them.
+SSL* outer_of(BIO* b) {
+  return static_cast<SSL*>(BIO_get_data(b));
+}
+
+int nested_result(BIO* b, SSL* outer, int rc, bool reading) {
+  switch (SSL_get_error(outer, rc)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      if (reading) {
+        BIO_set_retry_read(b);
+      } else {
+        BIO_set_retry_write(b);
+      }
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;  // the proxy's close_notify: end of stream
+    default:
+      if (errno == 0) errno = EPIPE;
+      return -1;
+  }
+}
+
+int nested_write(BIO* b, const char* data, int len) {
+  BIO_clear_retry_flags(b);
+  SSL* outer = outer_of(b);
+  std::size_t put = 0;
+  if (SSL_write_ex(outer, data, std::size_t(len), &put) == 1) return int(put);
+  return nested_result(b, outer, 0, false);
+}
+
+int nested_read(BIO* b, char* data, int len) {
+  BIO_clear_retry_flags(b);
+  SSL* outer = outer_of(b);
+  std::size_t got = 0;
+  if (SSL_read_ex(outer, data, std::size_t(len), &got) == 1) return int(got);
+  return nested_result(b, outer, 0, true);
+}
+
+long nested_ctrl(BIO*, int cmd, long, void*) {
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+int nested_create(BIO* b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+BIO_METHOD* nested_method() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "httpkit tls-in-tls");
+    BIO_meth_set_write(m, nested_write);
+    BIO_meth_set_read(m, nested_read);
+    BIO_meth_set_ctrl(m, nested_ctrl);
+    BIO_meth_set_create(m, nested_create);
+    return m;
+  }();
+  return method;
+}
+
 }  // namespace
 
 TlsLayer::~TlsLayer() {
@@ -28,6 +91,19 @@ TlsLayer::~TlsLayer() {
 bool TlsLayer::start(SSL_CTX* ctx, const std::string& host, bool verify, std::string& error) {
   ssl_ = new_tls_session(ctx, &below_, host, verify, error);
   return ssl_ != nullptr;
+}
+
+bool TlsLayer::start_inside(TlsLayer& outer, SSL_CTX* ctx, const std::string& host, bool verify,
+                            std::string& error) {
+  if (!start(ctx, host, verify, error)) return false;
+  BIO* bio = BIO_new(nested_method());
+  if (!bio) {
+    error = "cannot create a TLS session inside the proxy's";
+    return false;
+  }
+  BIO_set_data(bio, outer.ssl_);
+  SSL_set_bio(ssl_, bio, bio);  // frees the socket BIO start() made
+  return true;
 }
 
 io::IoResult TlsLayer::outcome(int rc, const char* op) {

@@ -27,6 +27,11 @@ class TlsLayer final : public io::StreamLayer {
   // A client session for `host`: SNI, and host name (or IP) verification
   // unless `verify` is false. False with `error` set when it cannot be made.
   bool start(SSL_CTX* ctx, const std::string& host, bool verify, std::string& error);
+  // The same, for a session inside `outer`'s (an https origin through an
+  // https proxy): its records go through the outer session, not the socket.
+  // `outer` must outlive this layer.
+  bool start_inside(TlsLayer& outer, SSL_CTX* ctx, const std::string& host, bool verify,
+                    std::string& error);
   // Drives the handshake: done when finished, again to wait for the socket,
   // failed with failure() set.
   io::IoResult handshake();

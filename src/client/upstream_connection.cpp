@@ -31,11 +31,13 @@ void UpstreamConnection::close_stream() {
   stream_.shutdown();  // TLS: one close_notify, no waiting for the peer's
   stream_.close();
   stream_.set_layer(nullptr);
-  tls_.reset();
+  tls_.reset();  // before the proxy's session its records go through
+  proxy_tls_.reset();
 }
 
 std::string UpstreamConnection::failure_text(const io::IoResult& r, const char* op) const {
   if (tls_ && !tls_->failure().empty()) return tls_->failure();
+  if (proxy_tls_ && !proxy_tls_->failure().empty()) return proxy_tls_->failure();
   return std::string(op) + ": " + std::strerror(r.error);
 }
 
@@ -159,10 +161,11 @@ void UpstreamConnection::read_response() {
     handle(ex.reader.on_eof(ex), nullptr, 0);
     return;
   }
-  core.on_connection_failed(*this, tls() && out.error == 0 ? ErrorKind::tls : ErrorKind::reset,
-                            "reading the response from " + pool.route.describe() +
-                                " failed: " + failure_text(out, "read"),
-                            out.error);
+  core.on_connection_failed(
+      *this, (tls_ || proxy_tls_) && out.error == 0 ? ErrorKind::tls : ErrorKind::reset,
+      "reading the response from " + pool.route.describe() +
+          " failed: " + failure_text(out, "read"),
+      out.error);
 }
 
 bool UpstreamConnection::handle(const ResponseReader::Result& r, char* data, std::size_t size) {

@@ -102,10 +102,11 @@ class UpstreamConnection {
   void connect_next();
   void on_connect_ready();
   void on_connected();
+  void proxy_ready();
   void write_connect();
   void read_connect_answer();
   bool on_connect_answer();
-  void start_tls();
+  void start_tls(bool to_proxy);
   void continue_handshake();
   void established();
   void dial_failed(ErrorKind kind, std::string message, int sys_errno = 0);
@@ -122,7 +123,8 @@ class UpstreamConnection {
   void close_stream();
 
   io::Stream stream_;
-  std::unique_ptr<TlsLayer> tls_;  // the stream's layer, once TLS starts
+  std::unique_ptr<TlsLayer> tls_;        // the stream's layer, once TLS to the origin starts
+  std::unique_ptr<TlsLayer> proxy_tls_;  // an https proxy's session (tls_ runs inside it)
   std::unique_ptr<Dial> dial_;
   std::string inbox_;  // bytes read but held back by a pause
 };

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "client/route.hpp"
 #include "httpkit/client.hpp"
 #include "server/test_server.hpp"
 
@@ -133,6 +134,40 @@ TEST(ClientSurface, FormParamsBecomeMultipartParts) {
   EXPECT_LT(file, a);
   EXPECT_LT(a, bb);
   EXPECT_EQ(r.body.find("a=1+2"), std::string::npos);  // not also sent url-encoded
+}
+
+TEST(ClientSurface, HttpsProxyRoutes) {
+  auto url = [](const char* text) { return *client::parse_url(text).url; };
+  TlsOptions tls{.ca_file = "ca.pem"};
+  // An https origin: TLS to the proxy, CONNECT, TLS to the origin inside.
+  client::Route tunnel =
+      client::route_for(url("https://origin.test/"), url("https://u:p@proxy.test:8443"), tls);
+  EXPECT_TRUE(tunnel.proxy_tls);
+  EXPECT_EQ(tunnel.proxy_tls_host, "proxy.test");
+  EXPECT_TRUE(tunnel.tls);
+  EXPECT_EQ(tunnel.tls_host, "origin.test");
+  EXPECT_EQ(tunnel.tunnel_authority, "origin.test:443");
+  EXPECT_EQ(tunnel.dial_port, 8443);
+  EXPECT_EQ(tunnel.describe(), "origin.test:443 via https proxy proxy.test:8443");
+  // An http origin: absolute form over the proxy's TLS, checked with `tls`.
+  client::Route plain =
+      client::route_for(url("http://origin.test/"), url("https://proxy.test"), tls);
+  EXPECT_TRUE(plain.proxy_tls);
+  EXPECT_TRUE(plain.absolute_form);
+  EXPECT_FALSE(plain.tls);
+  EXPECT_EQ(plain.tls_options.ca_file, "ca.pem");
+  EXPECT_EQ(plain.dial_port, 443);
+  // Never the same pooled connections as the same proxy in the clear.
+  client::Route clear =
+      client::route_for(url("http://origin.test/"), url("http://proxy.test:443"), tls);
+  EXPECT_NE(plain.key, clear.key);
+
+  Client client;
+  ClientResponse r =
+      client.get("http://127.0.0.1:1/", {.proxy_url = "socks5://127.0.0.1:1080"}).get();
+  EXPECT_EQ(r.error.kind, ErrorKind::invalid_request);
+  EXPECT_NE(r.error.message.find("invalid proxy URL 'socks5://"), std::string::npos)
+      << r.error.message;
 }
 
 }  // namespace
