@@ -144,13 +144,15 @@ TEST(WebSocketKeepAlive, TrafficFromThePeerPostponesThePing) {
   });
   Client client;
   Pongs pongs;
+  // The peer writes every 50 ms; an interval 8 times that leaves room for
+  // a loaded host's scheduling.
   auto ws = client.websocket({.url = ws_url(peer.port()),
                               .permessage_deflate = false,
-                              .ping_interval = 200ms,
-                              .ping_timeout = 100ms},
+                              .ping_interval = 400ms,
+                              .ping_timeout = 2000ms},
                              pongs.handlers());
   ASSERT_EQ(pongs.opened.get_future().wait_for(5s), std::future_status::ready);
-  std::this_thread::sleep_for(800ms);
+  std::this_thread::sleep_for(1200ms);
   EXPECT_TRUE(ws->open());
   EXPECT_EQ(pings_seen.load(), 0);
   stop = true;
