@@ -81,7 +81,10 @@ std::shared_ptr<const httpkit::ChannelHandlers> poll_handlers(chat::ChatRoom& ro
 
 uint64_t parse_since(const httpkit::Request& request) {
   uint64_t since = 0;
-  if (auto value = request.query_params().get("since"))
+  // query_params() returns the Params by value and get() views into it:
+  // keep it alive while the view is read.
+  const httpkit::Params query = request.query_params();
+  if (auto value = query.get("since"))
     std::from_chars(value->data(), value->data() + value->size(), since);
   return since;  // 0 when absent or malformed: the backlog
 }
