@@ -221,6 +221,7 @@ void LoopServer::fail(ServerConnection& c, int status, std::string_view reason,
   http::append_simple_response(out_, status, body, date_.now(), options_.server_header,
                                /*keep_alive=*/false);
   c.close_after_write = true;
+  c.linger = true;  // the rest of the request may still be on its way
 }
 
 void LoopServer::dispatch(ServerConnection& c, const RequestProgress& p, const char* base) {

@@ -127,6 +127,10 @@ void LoopServer::on_connection_event(void* self_ptr, int fd, uint32_t events) {
   auto* self = static_cast<LoopServer*>(self_ptr);
   ServerConnection& c = self->shared_.table.at(fd);
   if (c.owner != self || c.closed()) return;
+  if (c.phase == Phase::lingering) {
+    if (events & (io::kReadable | io::kPeerClosed | io::kFailed)) self->linger_readable(c);
+    return;
+  }
   ServingScope scope(*self, c);
   const bool peer_closing = events & (io::kPeerClosed | io::kFailed);
   // A long-poll or stream waits with reading paused: a hang-up is the only
@@ -161,7 +165,7 @@ void LoopServer::on_writable(ServerConnection& c) {
   }
   if (c.channel) return;  // an HTTP stream: its channel decides what comes next
   if (c.close_after_write) {
-    close_connection(c);
+    finish_connection(c);
     return;
   }
   resume(c);
@@ -213,7 +217,9 @@ void LoopServer::update_timer(ServerConnection& c) {
   if (c.handshaking) {
     if (!handshake_over(c)) return;  // the handshake deadline runs on
     // Handshake done, no request yet: the first one gets the header timeout.
-    if (c.phase == Phase::reading && !c.input && !c.output && !draining_) {
+    // (Unless the bytes that came with the handshake's end already
+    // failed: then the answer is out and the connection closes below.)
+    if (c.phase == Phase::reading && !c.input && !c.output && !c.close_after_write && !draining_) {
       arm(c, options_.header_timeout);
       return;
     }
@@ -225,7 +231,7 @@ void LoopServer::update_timer(ServerConnection& c) {
   }
   if (c.phase == Phase::busy) return;  // the handler or the channel decides
   if (c.close_after_write) {
-    close_connection(c);
+    finish_connection(c);
     return;
   }
   if (c.input) {
@@ -254,6 +260,10 @@ void LoopServer::on_connection_timer(io::TimerNode* node) {
   ServerConnection& c = io::container_of<&ServerConnection::timer>(node);
   LoopServer* self = c.owner;
   if (!self || c.closed()) return;
+  if (c.phase == Phase::lingering) {  // lingered long enough
+    self->close_connection(c);
+    return;
+  }
   ServingScope scope(*self, c);
   // A request cut short by a deadline gets 408 when nothing of it has been
   // answered; an idle or stalled-writer connection is simply closed.

@@ -113,6 +113,11 @@ class LoopServer {
   // task from outside the loop's call stack was made for.
   ServerConnection* find(int fd, uint32_t generation);
   void close_connection(ServerConnection& c, CloseStatus why = CloseStatus::server_close);
+  // The answer went out and the connection ends: at once, or, after an
+  // error cut a request short, after lingering (lingering_close.cpp).
+  void finish_connection(ServerConnection& c);
+  void start_linger(ServerConnection& c);
+  void linger_readable(ServerConnection& c);
   void release_closed();
   void on_writable(ServerConnection& c);
   void resume(ServerConnection& c);

@@ -72,6 +72,7 @@ enum class Phase : uint8_t {
   reading,    // part of a request is here (header or body timer)
   busy,       // a handler runs elsewhere, or a channel holds the response
   websocket,  // upgraded: frames, not requests
+  lingering,  // answered an error mid-request: reading and dropping until the peer stops
   closed,     // ended; the slot is recycled after this loop iteration
 };
 
@@ -88,6 +89,7 @@ struct ServerConnection {
   bool read_pending = false;       // stopped reading with bytes possibly left in the socket
   bool in_body = false;            // the timer is the body timer
   bool handshaking = false;        // a TLS handshake runs: the timer is its deadline
+  bool linger = false;             // an error cut a request short: linger before closing
 
   bool closed() const { return phase == Phase::closed; }
 };

@@ -2,6 +2,8 @@
 // leaves every other connection alone.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "raw_client.hpp"
 #include "test_server.hpp"
 
@@ -109,6 +111,36 @@ TEST(Server, AValidRequestBeforeABadOneIsStillAnswered) {
   RawResponse bad = c.read_response();
   EXPECT_EQ(bad.status, 400);
   EXPECT_TRUE(c.closed_by_peer());
+}
+
+}  // namespace
+}  // namespace httpkit::test
+
+namespace httpkit::test {
+namespace {
+
+// A client that keeps sending a body past the limit, and reads only when it
+// is done sending: the server's 413 must reach it. Closing at once with its
+// bytes unread would make the kernel reset the connection, and the reset
+// can overtake the answer; the server lingers instead.
+TEST(LingeringClose, TheAnswerSurvivesAClientThatKeepsSending) {
+  ServerOptions options;
+  options.max_body = 64 * 1024;
+  TestServer server(ok, options);
+  for (int round = 0; round < 5; ++round) {
+    RawClient c(server.port());
+    c.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n");
+    // The rest of the body goes on arriving while the answer travels.
+    std::thread sender([&c] {
+      const std::string chunk(64 * 1024, 'x');
+      for (int i = 0; i < 32; ++i)
+        c.send(chunk);
+    });
+    RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 413) << "round " << round;
+    EXPECT_TRUE(c.closed_by_peer(5000)) << "round " << round;
+    sender.join();
+  }
 }
 
 }  // namespace
