@@ -26,8 +26,9 @@ struct ServerTlsOptions {
   std::vector<SniCertificate> sni{};
 
   // ALPN protocols in the server's order of preference. A client whose
-  // list has none of them is served without ALPN (as nginx does), not
-  // refused.
+  // list has none of them is served without ALPN rather than refused
+  // (RFC 7301 allows both; nginx 1.22 refuses with no_application_protocol):
+  // an HTTP/1.1 server loses nothing by answering such a client.
   std::vector<std::string> alpn{"http/1.1"};
 
   // TLS 1.2 (0x0303) or 1.3 (0x0304); nothing older is accepted.
