@@ -198,7 +198,7 @@ TEST(ClientBody, SlowServerHoldsTheProducerBack) {
   RawServer raw([&](int fd, int) {
     int small = 64 * 1024;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    while (!read_now)
+    for (int i = 0; i < 2000 && !read_now; ++i)  // at most 10 s, should the test fail early
       std::this_thread::sleep_for(5ms);
     char buf[1 << 16];
     std::string tail;

@@ -50,6 +50,12 @@ struct Pongs {
   }
 };
 
+// Ends a raw peer's loop when the test ends, early or not.
+struct StopOnExit {
+  std::atomic<bool>& stop;
+  ~StopOnExit() { stop = true; }
+};
+
 // Answers the upgrade, then runs `then(fd)`: a peer that is alive at the
 // TCP level but never answers a ping.
 test::RawServer silent_peer(std::function<void(int)> then) {
@@ -68,8 +74,8 @@ test::RawServer silent_peer(std::function<void(int)> then) {
 
 TEST(WebSocketKeepAlive, OnPongGetsTheAnswerToPing) {
   test::TestServer server(test::echo_channel);
+  Pongs pongs;  // outlives the client, whose loop may still call it
   Client client;
-  Pongs pongs;
   auto ws = client.websocket({.url = ws_url(server.port())}, pongs.handlers());
   ASSERT_EQ(pongs.opened.get_future().wait_for(5s), std::future_status::ready);
   EXPECT_TRUE(ws->ping("are you there"));
@@ -81,8 +87,8 @@ TEST(WebSocketKeepAlive, OnPongGetsTheAnswerToPing) {
 
 TEST(WebSocketKeepAlive, IdleConnectionIsPingedAndStaysOpen) {
   test::TestServer server(test::echo_channel);
+  Pongs pongs;  // outlives the client, whose loop may still call it
   Client client;
-  Pongs pongs;
   auto ws = client.websocket(
       {.url = ws_url(server.port()), .ping_interval = 100ms, .ping_timeout = 2000ms},
       pongs.handlers());
@@ -101,8 +107,9 @@ TEST(WebSocketKeepAlive, NoPongClosesTheConnection) {
     while (!stop)
       std::this_thread::sleep_for(10ms);  // reads nothing, answers nothing
   });
+  StopOnExit stopper{stop};
+  Pongs pongs;  // outlives the client, whose loop may still call it
   Client client;
-  Pongs pongs;
   const auto started = std::chrono::steady_clock::now();
   auto ws = client.websocket({.url = ws_url(peer.port()),
                               .permessage_deflate = false,
@@ -142,8 +149,9 @@ TEST(WebSocketKeepAlive, TrafficFromThePeerPostponesThePing) {
       }
     }
   });
+  StopOnExit stopper{stop};
+  Pongs pongs;  // outlives the client, whose loop may still call it
   Client client;
-  Pongs pongs;
   // The peer writes every 50 ms; an interval 8 times that leaves room for
   // a loaded host's scheduling.
   auto ws = client.websocket({.url = ws_url(peer.port()),
