@@ -140,8 +140,10 @@ io::IoResult ServerTlsLayer::records_receive(io::Stream& below, std::span<char>&
       return {io::IoStatus::done, o.plaintext, 0};
     }
     if (!r.done()) return r;  // again (drained), closed or failed
-    if (!full) return {io::IoStatus::again, 0, 0};
-    // A full read of records without application data: read on.
+    // Read on until the socket says it is empty: a short read that brought
+    // only part of a record (or only a KeyUpdate) is not proof of that. The
+    // peer's FIN may have come with those bytes in one edge, and
+    // edge-triggered readiness would not report it again.
   }
 }
 
