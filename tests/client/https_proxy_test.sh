@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The client through an https:// proxy (tls_proxy.py: TLS to the proxy,
+# The client through an https:// proxy (proxy.py --tls: TLS to the proxy,
 # then CONNECT inside it for an https origin, or the absolute-form request
 # for an http one), with httpkit-fetch: bodies both ways, the proxy's log
 # proving which path was taken, and the proxy's certificate checked like
@@ -59,13 +59,13 @@ $PY origin.py "$H" http &
 PIDS+=($!)
 $PY origin.py "$S" https certs/localhost-ec.pem certs/localhost-ec.key &
 PIDS+=($!)
-$PY "$REPO_ROOT/tests/client/tls_proxy.py" "$X" logs/proxy.log certs/localhost-rsa.pem \
-  certs/localhost-rsa.key &
+$PY "$REPO_ROOT/tests/client/proxy.py" "$X" logs/proxy.log --forward \
+  --tls certs/localhost-rsa.pem certs/localhost-rsa.key &
 PIDS+=($!)
-$PY "$REPO_ROOT/tests/client/tls_proxy.py" "$U" logs/untrusted.log certs/untrusted.pem \
-  certs/untrusted.key &
+$PY "$REPO_ROOT/tests/client/proxy.py" "$U" logs/untrusted.log --forward \
+  --tls certs/untrusted.pem certs/untrusted.key &
 PIDS+=($!)
-$PY "$REPO_ROOT/tests/client/connect_proxy.py" "$C" logs/plain.log &
+$PY "$REPO_ROOT/tests/client/proxy.py" "$C" logs/plain.log &
 PIDS+=($!)
 for port in $H $S $X $U $C; do wait_port "$port"; done
 

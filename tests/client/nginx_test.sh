@@ -98,9 +98,9 @@ $(nginx_temp_paths "$WORK")
 CONF
 nginx_start "$WORK" "$H" "$S" "$P" || exit 1
 PIDS+=("$NGINX_PID")
-$PY "$REPO_ROOT/tests/client/connect_proxy.py" "$C" "$WORK/logs/connect.log" &
+$PY "$REPO_ROOT/tests/client/proxy.py" "$C" "$WORK/logs/connect.log" &
 PIDS+=($!)
-$PY "$REPO_ROOT/tests/client/connect_proxy.py" "$C2" "$WORK/logs/connect2.log" user:secret &
+$PY "$REPO_ROOT/tests/client/proxy.py" "$C2" "$WORK/logs/connect2.log" --auth user:secret &
 PIDS+=($!)
 $PY "$REPO_ROOT/tests/client/silent_listener.py" "$Q" &
 PIDS+=($!)
