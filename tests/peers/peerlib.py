@@ -226,16 +226,29 @@ class Server:
                 with open(self.log.name, "rb") as f:
                     m = STARTED_LINE.search(f.read())
                 self.port = int(m.group(1)) if m else None
-            if self.port is not None and http_get_status(self.port, timeout=1.0) is not None:
-                print(f"started {name} pid {self.proc.pid} on 127.0.0.1:{self.port}", flush=True)
+            if self.port is not None and self.probe(timeout=1.0) is not None:
+                print(f"started {name} pid {self.proc.pid} on 127.0.0.1:{self.port} "
+                      f"{' '.join(self.args)}", flush=True)
                 return self
             time.sleep(0.1)
         tail = self.output_tail()
         self.stop()
         raise SystemExit(f"FAIL - {name} did not come up on a free port; its output:\n{tail}")
 
+    def probe(self, timeout=3.0):
+        """The status of GET / on the server's port, or None (no answer)."""
+        return http_get_status(self.port, timeout=timeout)
+
     def alive(self):
-        return self.proc is not None and self.proc.poll() is None and http_get_status(self.port) == 200
+        return self.proc is not None and self.proc.poll() is None and self.probe() == 200
+
+    def rss_kib(self):
+        """The server process's resident set, KiB."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
 
     def stop(self):
         """SIGTERM by PID, bounded wait, then SIGKILL. Returns the exit status."""

@@ -85,10 +85,6 @@ def tls_status(port, ctx, host="localhost", timeout=3.0):
         return None
 
 
-# "Server started. listen at 127.0.0.1:PORT" (maybe followed by words such as "(TLS)").
-STARTED = re.compile(rb"^Server started\.[^\n]*?:(\d+)", re.M)
-
-
 class TLSServer(peerlib.Server):
     """httpkit-server whose --port is HTTPS: certs' localhost-ec unless the
     args name a --tls-cert themselves."""
@@ -102,39 +98,8 @@ class TLSServer(peerlib.Server):
         self.certs = certs
         self.ctx = client_context(certs)
 
-    def start(self, timeout=None):
-        binary = self.binary()
-        if not os.access(binary, os.X_OK):
-            raise SystemExit(f"FAIL - httpkit-server not found: {binary} (set HTTPKIT_BIN_DIR)")
-        self.proc = subprocess.Popen(
-            [binary, "--port", "0", "--bind", "127.0.0.1", *self.args],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + (scaled(10.0) if timeout is None else timeout)
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            if self.port is None:
-                with open(self.log.name, "rb") as f:
-                    m = STARTED.search(f.read())
-                self.port = int(m.group(1)) if m else None
-            if self.port is not None and tls_status(self.port, self.ctx, timeout=1.0) is not None:
-                print(f"started httpkit-server (TLS) pid {self.proc.pid} on 127.0.0.1:{self.port} "
-                      f"{' '.join(self.args)}", flush=True)
-                return self
-            time.sleep(0.1)
-        tail = self.output_tail()
-        self.stop()
-        raise SystemExit(f"FAIL - httpkit-server (TLS) did not come up; its output:\n{tail}")
-
-    def alive(self):
-        return (self.proc is not None and self.proc.poll() is None
-                and tls_status(self.port, self.ctx) == 200)
-
-    def rss_kib(self):
-        """The server process's resident set, KiB."""
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+    def probe(self, timeout=3.0):
+        return tls_status(self.port, self.ctx, timeout=timeout)
 
 
 class HealthyClient:
