@@ -47,64 +47,6 @@ void write_header(uint8_t* h, std::size_t body_size) {
 
 }  // namespace
 
-struct RecordCiphers::Contexts {
-  EVP_CIPHER_CTX* ctx[3] = {};
-  EVP_CIPHER_CTX* get(CipherSuite s) { return ctx[static_cast<int>(s)]; }
-};
-
-RecordCiphers::RecordCiphers() : contexts_(new Contexts) {
-  const EVP_CIPHER* ciphers[3] = {EVP_aes_128_gcm(), EVP_aes_256_gcm(), EVP_chacha20_poly1305()};
-  for (int i = 0; i < 3; ++i) {
-    contexts_->ctx[i] = EVP_CIPHER_CTX_new();
-    // The cipher is set once; each record then sets only key and nonce.
-    if (!contexts_->ctx[i] ||
-        !EVP_CipherInit_ex(contexts_->ctx[i], ciphers[i], nullptr, nullptr, nullptr, 1)) {
-      for (auto* c : contexts_->ctx)
-        EVP_CIPHER_CTX_free(c);
-      delete contexts_;
-      throw std::runtime_error("EVP cipher context");
-    }
-  }
-}
-
-RecordCiphers::~RecordCiphers() {
-  for (auto* c : contexts_->ctx)
-    EVP_CIPHER_CTX_free(c);
-  delete contexts_;
-}
-
-bool RecordCiphers::seal(const TrafficKeys& keys, const uint8_t header[kRecordHeader],
-                         uint8_t* body, std::size_t body_size, uint8_t tag[16]) {
-  EVP_CIPHER_CTX* ctx = contexts_->get(keys.suite());
-  uint8_t nonce[12];
-  keys.nonce(nonce);
-  int n = 0;
-  int final_size = 0;
-  return EVP_CipherInit_ex(ctx, nullptr, nullptr, keys.key().data(), nonce, 1) == 1 &&
-         EVP_CipherUpdate(ctx, nullptr, &n, header, kRecordHeader) == 1 &&
-         EVP_CipherUpdate(ctx, body, &n, body, static_cast<int>(body_size)) == 1 &&
-         EVP_CipherFinal_ex(ctx, body + n, &final_size) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTag, tag) == 1;
-}
-
-bool RecordCiphers::open(const TrafficKeys& keys, const uint8_t header[kRecordHeader],
-                         uint8_t* body, std::size_t body_size) {
-  if (body_size < kTag) return false;
-  EVP_CIPHER_CTX* ctx = contexts_->get(keys.suite());
-  uint8_t nonce[12];
-  keys.nonce(nonce);
-  uint8_t tag[kTag];
-  std::memcpy(tag, body + body_size - kTag, kTag);
-  const int size = static_cast<int>(body_size - kTag);
-  int n = 0;
-  int final_size = 0;
-  return EVP_CipherInit_ex(ctx, nullptr, nullptr, keys.key().data(), nonce, 0) == 1 &&
-         EVP_CipherUpdate(ctx, nullptr, &n, header, kRecordHeader) == 1 &&
-         EVP_CipherUpdate(ctx, body, &n, body, size) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTag, tag) == 1 &&
-         EVP_CipherFinal_ex(ctx, body + n, &final_size) == 1;
-}
-
 // Header and body of a handshake message, kept only while it is split
 // across records.
 struct RecordProtection::SplitMessage {
@@ -183,7 +125,7 @@ RecordProtection::Opened RecordProtection::open(RecordCiphers& ciphers, std::spa
         return r;
       case kHandshake:
         if (content == 0) return fault(AlertDescription::unexpected_message);
-        if (!read_handshake(body, content)) return fault(alert_to_send_);
+        if (!read_handshake(ciphers, body, content)) return fault(alert_to_send_);
         break;
       default:
         return fault(AlertDescription::unexpected_message);
@@ -195,7 +137,7 @@ RecordProtection::Opened RecordProtection::open(RecordCiphers& ciphers, std::spa
 
 // The handshake bytes of one record: whole messages are handled where they
 // lie; a message cut by the record's end is copied out until it is whole.
-bool RecordProtection::read_handshake(const uint8_t* p, std::size_t n) {
+bool RecordProtection::read_handshake(RecordCiphers& ciphers, const uint8_t* p, std::size_t n) {
   auto acceptable = [this](uint8_t type) {
     return type == kKeyUpdate || (type == kNewSessionTicket && role_ == Role::client);
   };
@@ -207,7 +149,7 @@ bool RecordProtection::read_handshake(const uint8_t* p, std::size_t n) {
         const std::size_t size = be24(p + 1);
         if (size > kMaxHandshakeMessage) return fail(AlertDescription::illegal_parameter);
         if (n - 4 >= size) {
-          if (!handle_message(p[0], p + 4, size, key_changed)) return false;
+          if (!handle_message(ciphers, p[0], p + 4, size, key_changed)) return false;
           p += 4 + size;
           n -= 4 + size;
           // A key change must fall on a record boundary (§5.1).
@@ -236,19 +178,20 @@ bool RecordProtection::read_handshake(const uint8_t* p, std::size_t n) {
     n -= take;
     if (b.size() < whole) return true;
     std::unique_ptr<SplitMessage> message = std::move(split_);
-    if (!handle_message(b[0], b.data() + 4, whole - 4, key_changed)) return false;
+    if (!handle_message(ciphers, b[0], b.data() + 4, whole - 4, key_changed)) return false;
     if (key_changed && n > 0) return fail(AlertDescription::unexpected_message);
   }
   return true;
 }
 
-bool RecordProtection::handle_message(uint8_t type, const uint8_t* body, std::size_t size,
-                                      bool& key_changed) {
+bool RecordProtection::handle_message(RecordCiphers& ciphers, uint8_t type, const uint8_t* body,
+                                      std::size_t size, bool& key_changed) {
   if (type == kNewSessionTicket) return true;  // client only (checked); we do not resume
   if (size != 1) return fail(AlertDescription::decode_error);
   if (body[0] > 1) return fail(AlertDescription::illegal_parameter);
   // KeyUpdate: the peer's next records use the next secret; update_requested
   // owes one KeyUpdate of ours before our next application data.
+  ciphers.forget(read_);
   read_.update();
   key_changed = true;
   if (body[0] == 1) key_update_owed_ = true;
@@ -279,6 +222,7 @@ std::size_t RecordProtection::seal(RecordCiphers& ciphers, const iovec* iov, int
     std::memcpy(out.data() + kRecordHeader, kAnswer, sizeof kAnswer);
     written = seal_record(ciphers, kHandshake, out.data(), sizeof kAnswer);
     if (written == 0) return 0;
+    ciphers.forget(write_);
     write_.update();
     key_update_owed_ = false;
   }

@@ -8,6 +8,7 @@
 // connection of the loop, as the deflate contexts are).
 #pragma once
 
+#include <openssl/types.h>
 #include <sys/uio.h>
 
 #include <cstddef>
@@ -72,6 +73,9 @@ class TrafficKeys {
   void advance() { ++sequence_; }
 
  private:
+  friend class RecordCiphers;
+  static constexpr uint8_t kNoSlot = 0xff;
+
   // Ordered so that nothing pads: 104 bytes.
   uint64_t sequence_ = 0;
   uint8_t secret_[48] = {};
@@ -79,13 +83,23 @@ class TrafficKeys {
   uint8_t iv_[12] = {};
   CipherSuite suite_ = CipherSuite::aes_128_gcm_sha256;
   uint8_t secret_size_ = 0;
+  // Where RecordCiphers last keyed a context with key_: only a hint, the
+  // slot's key is compared before the context is used.
+  mutable uint8_t cache_slot_ = kNoSlot;
 };
 
-// A loop's AEAD contexts, keyed per record (~280 ns per record to re-key,
-// against 1,168 B per keyed context if each connection kept its own).
+// A loop's AEAD contexts: a small cache of keyed contexts (1,168 B each
+// for AES-GCM) for the keys in use, so that a busy connection's record
+// sets only its nonce (~50 ns) instead of re-keying (~220 ns more), while
+// an idle connection holds only its keys. A context is used for a record
+// only if the key it was keyed with equals the record's key (compared in
+// full, with the suite); the least recently used one (CLOCK) is re-keyed
+// for a key it does not hold.
 class RecordCiphers {
  public:
-  RecordCiphers();
+  static constexpr std::size_t kDefaultSlots = 128;  // 2 per connection
+  // `slots` keyed contexts at most (1..254), made as they are first needed.
+  explicit RecordCiphers(std::size_t slots = kDefaultSlots);
   ~RecordCiphers();
   RecordCiphers(const RecordCiphers&) = delete;
   RecordCiphers& operator=(const RecordCiphers&) = delete;
@@ -97,10 +111,25 @@ class RecordCiphers {
   // authenticate.
   bool open(const TrafficKeys& keys, const uint8_t header[kRecordHeader], uint8_t* body,
             std::size_t body_size);
+  // The keys are done with (a connection closed, a KeyUpdate): the context
+  // keyed with them, if any, is wiped and freed for another key.
+  void forget(const TrafficKeys& keys);
+
+  // Records that found their key's context keyed, and those that re-keyed.
+  uint64_t hits() const { return hits_; }
+  uint64_t misses() const { return misses_; }
 
  private:
-  struct Contexts;
-  Contexts* contexts_;
+  struct Slot;
+  // A context keyed with `keys`, its nonce set for the record; null on a
+  // library failure.
+  EVP_CIPHER_CTX* keyed(const TrafficKeys& keys, int encrypt);
+
+  Slot* slots_;
+  std::size_t size_;
+  std::size_t hand_ = 0;  // the CLOCK's
+  uint64_t hits_ = 0;
+  uint64_t misses_ = 0;
 };
 
 // What open() found besides application data.
@@ -171,8 +200,9 @@ class RecordProtection {
   std::unique_ptr<SplitMessage> split_;
 
   bool fail(AlertDescription alert);
-  bool read_handshake(const uint8_t* p, std::size_t n);
-  bool handle_message(uint8_t type, const uint8_t* body, std::size_t size, bool& key_changed);
+  bool read_handshake(RecordCiphers& ciphers, const uint8_t* p, std::size_t n);
+  bool handle_message(RecordCiphers& ciphers, uint8_t type, const uint8_t* body, std::size_t size,
+                      bool& key_changed);
   std::size_t seal_record(RecordCiphers& ciphers, uint8_t type, uint8_t* record,
                           std::size_t content_size);
 };

@@ -50,6 +50,7 @@ ServerTlsLayer::ServerTlsLayer(std::shared_ptr<const ServerContext> context)
 }
 
 ServerTlsLayer::~ServerTlsLayer() {
+  if (records_) forget_keys();
   if (ssl_) SSL_free(ssl_);
   ERR_clear_error();
 }

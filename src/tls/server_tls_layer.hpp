@@ -70,6 +70,7 @@ class ServerTlsLayer final : public io::StreamLayer {
   void send_alert(io::Stream& below, AlertDescription alert);
   void hold_input(const uint8_t* bytes, std::size_t size);
   void release_if_empty();
+  void forget_keys();
   io::IoResult outcome(int rc);
   void attach(io::Stream& below);
   static long on_bio(BIO* bio, int oper, const char* argp, std::size_t len, int argi, long argl,

@@ -92,6 +92,12 @@ void ServerTlsLayer::take_records(io::Stream& below) {
   if (ktls_available()) kernel_tx_ = enable_ktls_tx(below.fd(), records_->write_keys());
 }
 
+// The loop's cached contexts keyed for this connection are wiped.
+void ServerTlsLayer::forget_keys() {
+  ciphers().forget(records_->read_keys());
+  ciphers().forget(records_->write_keys());
+}
+
 void ServerTlsLayer::hold_input(const uint8_t* bytes, std::size_t size) {
   if (!held_) held_ = std::make_unique<Held>();
   held_->input.assign(reinterpret_cast<const char*>(bytes), size);

@@ -6,14 +6,19 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
 
 namespace httpkit::tls {
 
+namespace {
+std::atomic<uint64_t> next_id{1};
+}  // namespace
+
 TicketKeys::TicketKeys(std::chrono::seconds period)
-    : period_seconds_(uint64_t(std::max<int64_t>(1, period.count()))) {
+    : period_seconds_(uint64_t(std::max<int64_t>(1, period.count()))), id_(next_id++) {
   if (RAND_bytes(secret_, sizeof secret_) != 1)
     throw std::runtime_error("TLS: no randomness for the session-ticket secret");
 }
@@ -26,8 +31,33 @@ uint64_t TicketKeys::current_period() const {
   return uint64_t(std::time(nullptr)) / period_seconds_;
 }
 
-// HKDF-SHA256(secret, info = label || period) -> name, AES key, HMAC key.
 bool TicketKeys::derive(uint64_t period_index, Key& key) const {
+  struct Cached {
+    uint64_t owner = 0;  // a TicketKeys' id_; 0: empty
+    uint64_t period = 0;
+    Key key;
+    ~Cached() { OPENSSL_cleanse(&key, sizeof key); }
+  };
+  thread_local Cached cache[2];  // the current period's and the previous one's
+  for (const Cached& c : cache) {
+    if (c.owner == id_ && c.period == period_index) {
+      key = c.key;
+      return true;
+    }
+  }
+  if (!derive_uncached(period_index, key)) return false;
+  // Replace another object's key first, then the older period's.
+  Cached& slot = cache[0].owner != id_                                        ? cache[0]
+                 : cache[1].owner != id_ || cache[1].period < cache[0].period ? cache[1]
+                                                                              : cache[0];
+  slot.owner = id_;
+  slot.period = period_index;
+  slot.key = key;
+  return true;
+}
+
+// HKDF-SHA256(secret, info = label || period) -> name, AES key, HMAC key.
+bool TicketKeys::derive_uncached(uint64_t period_index, Key& key) const {
   unsigned char info[24] = "httpkit ticket key";
   for (int i = 0; i < 4; ++i)
     info[20 + i] = static_cast<unsigned char>(period_index >> (8 * (3 - i)));

@@ -31,11 +31,16 @@ class TicketKeys {
     unsigned char aes[32];
     unsigned char hmac[32];
   };
+  // The key of a period: from the thread's cache of the last two, or
+  // derived (an HKDF whose fetch and derivation cost ~3 us, twice per
+  // full handshake for its two tickets, would otherwise run per ticket).
   bool derive(uint64_t period_index, Key& key) const;
+  bool derive_uncached(uint64_t period_index, Key& key) const;
   uint64_t current_period() const;
 
   unsigned char secret_[32];
   uint64_t period_seconds_;
+  uint64_t id_;  // tells this object's keys in a thread's cache from another's
 };
 
 }  // namespace httpkit::tls
