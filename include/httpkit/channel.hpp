@@ -37,14 +37,35 @@ struct ChannelHandlers {
   std::function<void(const ChannelPtr&)> on_open;
   std::function<void(const ChannelPtr&, std::string_view message, bool binary)> on_receive;
   std::function<void(const ChannelPtr&, std::string_view payload)> on_ping;
-  std::function<void(const ChannelPtr&, CloseStatus)> on_close;
+  // WebSocket: the peer's pong (an answer to ping(), or unsolicited).
+  std::function<void(const ChannelPtr&, std::string_view payload)> on_pong;
+  // Once, when the channel closed, with why (see CloseInfo; a callable
+  // taking CloseStatus fits too).
+  std::function<void(const ChannelPtr&, const CloseInfo&)> on_close;
   // The bytes queued for the peer fell below the low-water mark again.
   std::function<void(const ChannelPtr&)> on_drain;
+
+  // A WebSocket upgrade request was refused (400, or 426 for another
+  // version) by as_channel; `reason` says why. Runs on the thread that
+  // called as_channel, before the refusal is returned.
+  std::function<void(const Request&, std::string_view reason)> on_handshake_error;
 
   // WebSocket handshake choices.
   std::vector<std::string> subprotocols;  // supported, most preferred first
   bool permessage_deflate = true;         // accept the client's offer (RFC 7692)
 };
+
+// Whether a request is a valid RFC 6455 opening handshake (§4.2.1: GET,
+// HTTP/1.1, Upgrade: websocket, Connection: upgrade, a 16-byte base64
+// Sec-WebSocket-Key, Sec-WebSocket-Version: 13), and if not, the status
+// as_channel would answer (400, or 426 for another version) and why.
+struct HandshakeCheck {
+  bool ok = false;
+  int status = 400;         // 101 when ok
+  std::string_view reason;  // static text; empty when ok
+  explicit operator bool() const { return ok; }
+};
+HandshakeCheck websocket_handshake_check(const Request& request);
 
 // A task scheduled on a loop; cancel() is safe from any thread and after it ran.
 class ScheduledTask {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace httpkit {
@@ -58,6 +59,21 @@ inline std::string_view to_string(CloseStatus status) {
   }
   return "unknown";
 }
+
+// What a channel's on_close receives: the status as above, and for a
+// WebSocket what the peer said in its close frame. It converts to
+// CloseStatus, so a handler written for (const ChannelPtr&, CloseStatus)
+// still fits.
+struct CloseInfo {
+  CloseStatus status = CloseStatus::server_close;
+  // The code of the peer's close frame (1005 when its frame had none),
+  // 1006 when no close frame came from it (the connection dropped, or our
+  // close went unanswered); 0 on an HTTP channel.
+  uint16_t code = 0;
+  std::string reason;  // the peer's close reason (UTF-8, at most 123 bytes)
+
+  operator CloseStatus() const { return status; }
+};
 
 inline CloseStatus close_status_of(uint16_t websocket_code) {
   switch (websocket_code) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +14,8 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "httpkit/output_filter.hpp"
 
 namespace httpkit {
 
@@ -55,14 +59,42 @@ struct ChannelBody {
   std::shared_ptr<const WebSocketAccept> websocket;  // null: a plain HTTP channel
 };
 
+// A body produced piece by piece as the peer reads it. `next` is called on
+// the connection's loop thread whenever the socket has taken what was sent
+// (so a slow reader slows the calls: at most about one piece waits in the
+// server), and returns the next piece, or nullopt at the end; an empty
+// piece is allowed. It must not block: a source that waits (a queue,
+// another thread) belongs in a channel with on_drain. Sent with
+// Content-Length when `length` is given (a generator that then yields more
+// or fewer bytes has the connection closed), else chunked (close-delimited
+// for HTTP/1.0). If `next` throws, the response ends there: the error is
+// logged and the connection closed, since the peer cannot tell a cut body
+// from a whole one otherwise. The write deadline applies while waiting.
+struct StreamBody {
+  std::function<std::optional<std::string>()> next;
+  std::optional<uint64_t> length;
+};
+
+// A StreamBody reading `in` in pieces of up to `piece_size` bytes until its
+// end (a read error ends the response as a throw would). For files on disk
+// prefer FileBody (sendfile); this is for streams that come from elsewhere
+// and can be read without blocking for long.
+StreamBody stream_body(std::unique_ptr<std::istream> in,
+                       std::optional<uint64_t> length = std::nullopt,
+                       std::size_t piece_size = 64 * 1024);
+
 // The body kinds: none, owned bytes, bytes that outlive the response (for
-// example a constant), a file, or a channel.
-using Body = std::variant<std::monostate, std::string, std::string_view, FileBody, ChannelBody>;
+// example a constant), a file, a channel, or a stream.
+using Body =
+    std::variant<std::monostate, std::string, std::string_view, FileBody, ChannelBody, StreamBody>;
 
 struct Response {
   int status = 200;
   std::vector<Header> headers;
   Body body;
+  // Set-ups for filters of streamed output, applied in order (see
+  // output_filter.hpp). Middleware adds to them; handlers rarely do.
+  std::vector<OutputFilter> output_filters;
 
   Response() = default;
   Response(int status_code, std::string text_body)

@@ -92,6 +92,7 @@ Response as_channel(const Request& request, std::shared_ptr<const ChannelHandler
   ws::UpgradeResponse upgrade =
       ws::accept_upgrade(request.method(), request.version_minor(), request.headers(), options);
   if (upgrade.status != 101) {
+    if (handlers->on_handshake_error) handlers->on_handshake_error(request, upgrade.error);
     response = Response::text(std::string(upgrade.error) + "\n", upgrade.status);
     for (Header& h : upgrade.headers())
       response.headers.push_back(std::move(h));
@@ -103,6 +104,12 @@ Response as_channel(const Request& request, std::shared_ptr<const ChannelHandler
   response.status = 101;
   response.body = ChannelBody{std::move(handlers), std::move(accept)};
   return response;
+}
+
+HandshakeCheck websocket_handshake_check(const Request& request) {
+  const ws::UpgradeResponse r =
+      ws::check_upgrade_request(request.method(), request.version_minor(), request.headers());
+  return {r.status == 101, r.status, r.error};
 }
 
 // ------------------------------------------------------- server-sent events

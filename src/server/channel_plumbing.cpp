@@ -1,25 +1,10 @@
 // The loop's side of channels: taking a connection as a channel, writing
 // what its sends ask for, and letting it go.
-#include <cstdio>
-
+#include "server/http_stream.hpp"
 #include "server/loop_server.hpp"
+#include "ws/frame.hpp"
 
 namespace httpkit::server {
-namespace {
-
-constexpr std::string_view kLastChunk = "0\r\n\r\n";
-
-void append_chunk(std::string& out, std::string_view data) {
-  if (data.empty()) return;  // an empty chunk would end the body
-  char size[20];
-  int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  out.append(size, std::size_t(n));
-  out.append(data);
-  out.append("\r\n");
-}
-
-}  // namespace
-
 void LoopServer::start_channel(ServerConnection& c, const ResponseContext& ctx,
                                const ChannelBody& body) {
   auto channel = std::make_shared<ServerChannel>(*this, c, body.handlers, ctx, false);
@@ -94,69 +79,49 @@ void LoopServer::http_channel_apply(ServerConnection& c, ServerChannel& ch,
                                     ServerChannel::Outgoing& out) {
   using Op = ServerChannel::Op;
   if (out.op == Op::ping) return;
+  if (out.op == Op::pull) {
+    pull_stream(c, ch);
+    return;
+  }
   if (out.op == Op::close) {
-    if (!ch.head_sent_ || ch.framing_ == http::BodyFraming::until_close) {
-      // Nothing to finish cleanly: the close is the answer.
+    if (!ch.head_sent_) {  // nothing to finish cleanly: the close is the answer
       c.close_after_write = true;
       finish_http_channel(c);
       return;
     }
-    if (ch.framing_ == http::BodyFraming::chunked) emit(c, kLastChunk);
+    // The filters' tail and the chunked end; a close-delimited body ends
+    // with the close itself.
+    if (!write_stream_piece(c, ch, {}, true, true)) return;
+    if (ch.framing_ == http::BodyFraming::until_close) c.close_after_write = true;
     finish_http_channel(c);
     return;
   }
 
+  static const Header kDefaultType[] = {{"Content-Type", "text/html; charset=utf-8"}};
   std::string_view data = out.data;
+  int status = 200;
+  std::span<const Header> headers = kDefaultType;
   if (out.op == Op::response) {
     if (auto* s = std::get_if<std::string>(&out.response.body)) data = *s;
     if (auto* v = std::get_if<std::string_view>(&out.response.body)) data = *v;
+    status = out.response.status;
+    headers = out.response.headers;
   }
-  const bool send_body = !ch.ctx_.head_method;
-  std::string& buffer = out_;  // ServingScope made it this connection's
   if (!ch.head_sent_) {
-    static const Header kDefaultType[] = {{"Content-Type", "text/html; charset=utf-8"}};
-    http::ResponseHead head;
-    head.version_minor = ch.ctx_.version_minor;
-    head.keep_alive = ch.ctx_.keep_alive && !draining_;
-    head.date = date_.now();
-    head.server = options_.server_header;
-    head.headers = kDefaultType;
-    if (out.op == Op::response) {
-      head.status = out.response.status;
-      head.headers = out.response.headers;
-      head.keep_alive = head.keep_alive && !http::asks_to_close(out.response.headers);
+    if (out.op == Op::response && !out.response.output_filters.empty()) {
+      if (!ch.http_) ch.http_ = new HttpStream;
+      for (OutputFilter& setup : out.response.output_filters)
+        ch.http_->setups.push_back(std::move(setup));
     }
+    if (!write_stream_head(c, ch, status, headers, out.close_after ? &data : nullptr)) return;
     if (out.close_after) {
-      head.framing = http::BodyFraming::content_length;
-      head.content_length = data.size();
-    } else if (ch.ctx_.version_minor >= 1) {
-      head.framing = http::BodyFraming::chunked;
-    } else {
-      head.framing = http::BodyFraming::until_close;  // HTTP/1.0 has no chunks
-      head.keep_alive = false;
-    }
-    ch.framing_ = head.framing;
-    ch.head_sent_ = true;
-    if (!head.keep_alive) c.close_after_write = true;
-    http::append_response_head(buffer, head);
-    if (send_body) {
-      if (head.framing == http::BodyFraming::chunked) {
-        append_chunk(buffer, data);
-      } else {
-        buffer.append(data);
-      }
-    }
-    if (out.close_after) finish_http_channel(c);
-    return;
-  }
-  if (send_body) {
-    if (ch.framing_ == http::BodyFraming::chunked) {
-      append_chunk(buffer, data);
-      if (out.close_after) buffer.append(kLastChunk);
-    } else if (ch.framing_ == http::BodyFraming::until_close) {
-      buffer.append(data);
+      finish_http_channel(c);
+      return;
     }
   }
+  // Every send is flushed through the filters: a channel's messages (SSE
+  // events) must reach the peer as they are sent.
+  if (!write_stream_piece(c, ch, data, true, out.close_after)) return;
   if (out.close_after) {
     if (ch.framing_ == http::BodyFraming::until_close) c.close_after_write = true;
     finish_http_channel(c);
@@ -175,7 +140,12 @@ void LoopServer::release_channel(ServerConnection& c, CloseStatus why) {
   c.channel = nullptr;
   ch.open_.store(false, std::memory_order_release);
   ch.assembler_.reset();
-  detach_deflate(ch);
+  if (ch.websocket_) {
+    detach_deflate(ch);
+  } else {
+    delete ch.http_;  // the stream's filters (a compressor) go with it
+    ch.http_ = nullptr;
+  }
   // A WebSocket that ends without a close frame ended abnormally (1006).
   if (ch.websocket_ && why == CloseStatus::client_close) why = CloseStatus::abnormal;
   // Unsent bytes of a closed channel no longer count against the caps.
@@ -183,7 +153,9 @@ void LoopServer::release_channel(ServerConnection& c, CloseStatus why) {
   ch.queued_.fetch_sub(ch.output_counted_, std::memory_order_relaxed);
   ch.output_counted_ = 0;
   auto self = std::move(ch.self_);  // keeps the channel alive through on_close
-  if (ch.handlers().on_close) ch.handlers().on_close(self, why);
+  // A WebSocket whose peer sent a close frame was reported then, with its
+  // code and reason (ws_consume); anything else had no close frame.
+  ch.report_close(CloseInfo{why, uint16_t(ch.websocket_ ? ws::close_code::abnormal : 0), {}});
 }
 
 // Counts the connection's unsent output as queued channel bytes (and takes
@@ -202,6 +174,13 @@ void LoopServer::account_output(ServerConnection& c, std::size_t leaving) {
     shared_.queued_total.fetch_sub(counted - unsent, std::memory_order_relaxed);
   }
   ch.output_counted_ = unsent;
+  if (!ch.websocket_ && !c.output) {
+    // All written: a write deadline armed while the socket was full no
+    // longer applies (an HTTP channel has no other timer).
+    loop_.timers().cancel(c.timer);
+    // A stream body pulls its next pieces once the socket took the last ones.
+    if (ch.http_ && ch.http_->generator && ch.head_sent_) post_pull(ch);
+  }
   std::size_t queued = ch.queued_.load(std::memory_order_relaxed);
   if (queued >= options_.channel_low_water) {
     ch.above_low_water_ = true;

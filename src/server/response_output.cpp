@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "server/http_stream.hpp"
 #include "server/loop_server.hpp"
 
 namespace httpkit::server {
@@ -24,9 +25,15 @@ void LoopServer::write_response(ServerConnection& c, const ResponseContext& ctx,
   if (auto* channel = std::get_if<ChannelBody>(&response.body)) {
     if (channel->websocket) {
       start_websocket(c, ctx, *channel);
-    } else {
+    } else if (response.output_filters.empty()) {
       start_channel(c, ctx, *channel);
+    } else {
+      start_stream(c, ctx, response);  // the filters need a stream's state
     }
+    return;
+  }
+  if (std::holds_alternative<StreamBody>(response.body)) {
+    start_stream(c, ctx, response);
     return;
   }
   std::string_view memory_body;
@@ -59,6 +66,10 @@ void LoopServer::write_response(ServerConnection& c, const ResponseContext& ctx,
   head.headers = response.headers;
   head.framing = no_body ? http::BodyFraming::none : http::BodyFraming::content_length;
   head.content_length = file_fd >= 0 ? file_size : memory_body.size();
+  // A handler that answers HEAD itself may say how long the GET would be.
+  if (ctx.head_method && !no_body) {
+    if (auto length = declared_length(response.headers)) head.content_length = *length;
+  }
   http::append_response_head(out_, head);
   if (!head.keep_alive) c.close_after_write = true;
 

@@ -15,6 +15,7 @@ namespace httpkit::server {
 
 class LoopServer;
 struct ServerConnection;
+struct HttpStream;
 
 // What the request that opened the channel means for its response.
 struct ResponseContext {
@@ -28,6 +29,7 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   ServerChannel(LoopServer& loop, ServerConnection& connection,
                 std::shared_ptr<const ChannelHandlers> handlers, const ResponseContext& ctx,
                 bool websocket);
+  ~ServerChannel() override;  // in http_stream.cpp, where HttpStream is complete
 
   bool send(std::string data, std::optional<bool> close_after) override;
   bool send_binary(std::string data) override;
@@ -47,8 +49,8 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   friend class LoopServer;
   friend class WebSocketSession;
 
-  // What a send asks the loop to do.
-  enum class Op : uint8_t { text, binary, response, ping, close, abort };
+  // What a send asks the loop to do (pull: a StreamBody's next pieces).
+  enum class Op : uint8_t { text, binary, response, ping, close, abort, pull };
   struct Outgoing {
     Op op;
     bool close_after = false;
@@ -60,6 +62,15 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   // Checks the queue limits for `bytes` more; applies the overflow policy.
   bool admit(std::size_t bytes);
   bool submit(Outgoing out);
+
+  // Tells the handler the channel closed (once: release_channel does not
+  // again). Early for a WebSocket close frame, whose code and reason are
+  // at hand only then.
+  void report_close(const CloseInfo& info) {
+    if (close_reported_) return;
+    close_reported_ = true;
+    if (handlers_->on_close) handlers_->on_close(shared_from_this(), info);
+  }
 
   // Milliseconds since the last frame arrived (wraps every 49 days: fine
   // for timeouts shorter than that).
@@ -77,7 +88,12 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   // usually (no context takeover) shared with every connection of the same
   // window sizes, so deflate costs an idle connection nothing
   // (LoopServer::attach_deflate / detach_deflate).
-  ws::DeflateContext* deflate_ = nullptr;
+  // An HTTP channel uses the slot for its output filters or stream body
+  // (null when it has neither): the 120 bytes have no room for both.
+  union {
+    ws::DeflateContext* deflate_ = nullptr;  // websocket_ only
+    HttpStream* http_;                       // !websocket_ only; owned
+  };
   std::unique_ptr<ws::MessageAssembler> assembler_;  // only while a frame is half-read
   int fd_;
   uint32_t generation_;
@@ -90,9 +106,10 @@ class ServerChannel final : public Channel, public std::enable_shared_from_this<
   CloseStatus close_reason_ = CloseStatus::normal;  // WebSocket: reported once the socket closes
   // Loop only. (Bit-fields share a byte: none may be read by other threads.)
   bool above_low_water_ : 1 = false;
-  bool head_sent_ : 1 = false;      // HTTP only
-  bool close_sent_ : 1 = false;     // WebSocket: our close frame is out; waiting for the peer's
-  bool awaiting_pong_ : 1 = false;  // WebSocket: a server ping is unanswered
+  bool head_sent_ : 1 = false;       // HTTP only
+  bool close_sent_ : 1 = false;      // WebSocket: our close frame is out; waiting for the peer's
+  bool awaiting_pong_ : 1 = false;   // WebSocket: a server ping is unanswered
+  bool close_reported_ : 1 = false;  // on_close ran
 };
 
 static_assert(sizeof(ServerChannel) <= 120, "an idle channel must fit a 144-byte heap chunk");

@@ -122,10 +122,14 @@ void LoopServer::ws_consume(ServerConnection& c, char* data, std::size_t size) {
         break;
       case ws::EventKind::pong:
         ch.awaiting_pong_ = false;
+        if (handlers.on_pong && !ch.close_sent_) handlers.on_pong(self, e.payload);
         break;
       case ws::EventKind::close: {
         // Answer a close with the same code (RFC 6455 §5.5.1), then hang up.
         CloseStatus why = close_status_of(e.code);
+        // The handler hears the peer's code and reason now, while the
+        // reason is in hand; the socket closes once the echo is out.
+        const CloseInfo info{why, e.code, std::string(e.payload)};
         if (!ch.close_sent_) {
           std::string frame;
           uint16_t echo = e.code == ws::close_code::no_status ? 0 : e.code;
@@ -134,6 +138,8 @@ void LoopServer::ws_consume(ServerConnection& c, char* data, std::size_t size) {
           ch.open_.store(false, std::memory_order_release);
           emit(c, frame);
         }
+        if (c.closed()) return;
+        ch.report_close(info);
         if (c.closed()) return;
         c.close_after_write = true;
         flush(c);
@@ -198,6 +204,8 @@ void LoopServer::ws_apply(ServerConnection& c, ServerChannel& ch, ServerChannel:
       return;
     case Op::abort:
       return;  // handled by channel_apply
+    case Op::pull:
+      return;  // HTTP streams only
   }
 }
 

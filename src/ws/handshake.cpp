@@ -264,8 +264,8 @@ std::optional<DeflateAgreement> negotiate_deflate(std::span<const HeaderView> he
   return std::nullopt;
 }
 
-UpgradeResponse accept_upgrade(std::string_view method, int version_minor,
-                               std::span<const HeaderView> headers, const UpgradeOptions& options) {
+UpgradeResponse check_upgrade_request(std::string_view method, int version_minor,
+                                      std::span<const HeaderView> headers) {
   UpgradeResponse r;
   r.status = 400;
   if (method != "GET") {
@@ -298,6 +298,13 @@ UpgradeResponse accept_upgrade(std::string_view method, int version_minor,
   }
   r.status = 101;
   r.accept = compute_accept_key(*key);
+  return r;
+}
+
+UpgradeResponse accept_upgrade(std::string_view method, int version_minor,
+                               std::span<const HeaderView> headers, const UpgradeOptions& options) {
+  UpgradeResponse r = check_upgrade_request(method, version_minor, headers);
+  if (r.status != 101) return r;
   r.subprotocol = select_subprotocol(headers, options.subprotocols);
   if (auto agreement = negotiate_deflate(headers, options.deflate)) {
     r.deflate = agreement->params;

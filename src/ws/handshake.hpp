@@ -74,6 +74,11 @@ struct UpgradeResponse {
   void append_response(std::string& out) const;
 };
 
+// The checks of accept_upgrade alone: status 101 with `accept` set, or
+// 400/426 with `error`; no subprotocol or extension is negotiated.
+UpgradeResponse check_upgrade_request(std::string_view method, int version_minor,
+                                      std::span<const HeaderView> headers);
+
 // Checks an upgrade request (RFC 6455 §4.2.1) — GET, HTTP/1.1 or later,
 // Upgrade: websocket, Connection: upgrade, a valid Sec-WebSocket-Key, and
 // Sec-WebSocket-Version: 13 — and, when it is good, chooses a subprotocol
