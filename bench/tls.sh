@@ -4,7 +4,10 @@
 # Both servers answer GET / with the same 1024-byte text/plain body over
 # TLS, with the same certificate, 2 event loops (httpkit --threads 2) and 2
 # workers (nginx), TLS 1.2 and 1.3 enabled (both negotiate 1.3 with these
-# clients), session tickets on. For each certificate, ECDSA P-256 and then
+# clients), session tickets on (2 per handshake, OpenSSL's default, both),
+# the same TLS 1.3 suites in the same order with the server's choice (so
+# both run TLS_AES_128_GCM_SHA256 with X25519; checked and printed before
+# the rounds), nginx's access log off. For each certificate, ECDSA P-256 and then
 # RSA-2048 (a test CA's, scripts/lib/certs.sh), both servers start once and
 # then every load runs in rounds alternating httpkit, nginx, httpkit, ...:
 #
@@ -23,8 +26,9 @@
 # are compressed toward 1.
 #
 # Usage: bench/tls.sh [--rounds N] [--duration S] [--handshake-time S]
-#                     [--certs ec,rsa] [--quick] [--bin-dir DIR] [--save]
+#                     [--certs ec,rsa] [--quick] [--bin-dir DIR] [--save] [--tag WHAT]
 #   --save   also write the whole output to bench/results/<date>-tls.txt
+#            (<date>-tls-WHAT.txt with --tag WHAT)
 
 set -euo pipefail
 
@@ -33,6 +37,8 @@ DURATION=8
 HS_TIME=5
 CERTS=ec,rsa
 SAVE=0
+TAG=""
+TLS13_SUITES=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=${HTTPKIT_BIN_DIR:-build/bin}
 
@@ -47,6 +53,7 @@ while [ $# -gt 0 ]; do
     --quick) ROUNDS=1; DURATION=2; HS_TIME=2; shift ;;
     --bin-dir) BIN_DIR=$2; shift 2 ;;
     --save) SAVE=1; shift ;;
+    --tag) TAG=-$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
@@ -60,7 +67,7 @@ done
 
 if [ "$SAVE" = 1 ]; then
   mkdir -p "$REPO_ROOT/bench/results"
-  SAVE_FILE="$REPO_ROOT/bench/results/$(date -u +%Y-%m-%d)-tls.txt"
+  SAVE_FILE="$REPO_ROOT/bench/results/$(date -u +%Y-%m-%d)-tls$TAG.txt"
   exec > >(tee "$SAVE_FILE") 2>&1
 fi
 
@@ -103,7 +110,13 @@ start_servers() {  # start_servers ec|rsa
   local cert=$WORK/certs/localhost-$1.pem key=$WORK/certs/localhost-$1.key i
   NGINX_PORT=$(low_free_port)
   rm -rf "$WORK/nginx"
-  nginx_bench_conf "$WORK/nginx" "$NGINX_PORT" 2 "$WORK/body" "ssl backlog=4096" "$(nginx_tls_lines "$cert" "$key")"
+  # The TLS 1.3 suites in httpkit's order, chosen by the server as httpkit
+  # does (SSL_OP_CIPHER_SERVER_PREFERENCE): without these lines nginx
+  # follows the client's order and runs AES-256-GCM where httpkit runs
+  # AES-128-GCM, a different cipher and hash for the two servers.
+  local suites="ssl_conf_command Ciphersuites $TLS13_SUITES; ssl_prefer_server_ciphers on;"
+  nginx_bench_conf "$WORK/nginx" "$NGINX_PORT" 2 "$WORK/body" "ssl backlog=4096" \
+    "$(nginx_tls_lines "$cert" "$key") $suites"
   nginx_start "$WORK/nginx" "$NGINX_PORT" || exit 1
   NGINX_PID_OURS=$NGINX_PID
   "$HTTPKIT_BIN" --port 0 --bind 127.0.0.1 --threads 2 --tls-cert "$cert" --tls-key "$key" \
@@ -135,9 +148,15 @@ check_server() {
     echo "$name does not answer https://localhost:$port/ with the expected 1024-byte body" >&2
     exit 1
   fi
+  # What was negotiated: version, suite, key exchange, tickets sent.
   local proto
-  proto=$(openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$WORK/certs/ca.pem" \
-    -alpn http/1.1 </dev/null 2>/dev/null | awk -F': *' '/^ *Protocol *:/ {p = $2} /^Verify return code/ {v = $2} END {print p ", verify " v}')
+  proto=$( (sleep 0.5) | openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -CAfile "$WORK/certs/ca.pem" -alpn http/1.1 -msg 2>/dev/null | awk '
+      /^New, / {sub(/^New, /, ""); sub(/, Cipher is /, " "); c = $0}
+      /^Server Temp Key:/ {sub(/^Server Temp Key: /, ""); sub(/,.*/, ""); g = $0}
+      /^<<< .*NewSessionTicket/ {t++}
+      /^Verify return code/ {sub(/^Verify return code: /, ""); v = $0}
+      END {printf "%s, %s, %d tickets, verify %s", c, g, t, v}')
   printf '  %-8s body 1024 B, head %s B, %s\n' "$name" "$(wc -c <"$WORK/$name.hdr")" "$proto"
 }
 

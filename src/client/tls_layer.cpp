@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "client/tls_context.hpp"
+#include "tls/openssl_error.hpp"
 
 namespace httpkit::client {
 namespace {
@@ -107,27 +108,16 @@ bool TlsLayer::start_inside(TlsLayer& outer, SSL_CTX* ctx, const std::string& ho
 }
 
 io::IoResult TlsLayer::outcome(int rc, const char* op) {
-  const int e = SSL_get_error(ssl_, rc);
-  switch (e) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      return {io::IoStatus::again, 0, 0};
-    case SSL_ERROR_ZERO_RETURN:
-      return {io::IoStatus::closed, 0, 0};
-    case SSL_ERROR_SYSCALL:
-      if (ERR_peek_error() == 0) {
-        if (errno == 0) return {io::IoStatus::closed, 0, 0};
-        const int err = errno;
-        failure_ = std::string(op) + ": " + std::strerror(err);
-        ERR_clear_error();
-        return {io::IoStatus::failed, 0, err};
-      }
-      break;
-    default:
-      break;
+  const tls::SslOutcome o = tls::ssl_outcome(ssl_, rc);
+  if (o.protocol_fault) {
+    failure_ = tls_failure(ssl_, o.ssl_error);
+    return {io::IoStatus::failed, 0, 0};
   }
-  failure_ = tls_failure(ssl_, e);
-  return {io::IoStatus::failed, 0, 0};
+  if (o.result.status == io::IoStatus::failed) {  // the socket's errno
+    failure_ = std::string(op) + ": " + std::strerror(o.result.error);
+    ERR_clear_error();
+  }
+  return o.result;
 }
 
 io::IoResult TlsLayer::handshake() {

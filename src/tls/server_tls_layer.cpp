@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "http/response_writer.hpp"
+#include "tls/openssl_error.hpp"
 #include "tls/stream_bio.hpp"
 
 namespace httpkit::tls {
@@ -23,6 +25,16 @@ char* plaintext_buffer() {
 char* file_buffer() {
   thread_local std::unique_ptr<char[]> buffer(new char[io::Backend::kReadBufferSize]);
   return buffer.get();
+}
+
+// What OpenSSL reads through the BIO: one recv takes what the socket has
+// (at most one whole record, so a ClientHello is one recv), instead of one
+// recv for each record header and one for each body.
+ReadAhead& read_ahead() {
+  static constexpr std::size_t kSize = kMaxCiphertext + kRecordHeader;
+  thread_local std::unique_ptr<char[]> buffer(new char[kSize]);
+  thread_local ReadAhead ahead{buffer.get(), kSize};
+  return ahead;
 }
 
 // A plain request that reached the TLS port is read (up to this much) so
@@ -59,11 +71,35 @@ std::chrono::milliseconds ServerTlsLayer::handshake_timeout() const {
   return context_ ? context_->handshake_timeout() : std::chrono::milliseconds(10'000);
 }
 
-// The BIO finds the socket through the stream of the current call.
+// The BIO finds the socket through the stream of the current call, and
+// reads through the thread's ReadAhead, first the bytes this connection
+// held back from the last call.
 void ServerTlsLayer::attach(io::Stream& below) {
-  set_stream_bio_target(SSL_get_rbio(ssl_), &below);
+  ReadAhead& ahead = read_ahead();
+  ahead.begin = ahead.end = 0;
+  if (held_ && !held_->input.empty()) {
+    const std::size_t n = std::min(held_->input.size(), ahead.capacity);
+    std::memcpy(ahead.data, held_->input.data(), n);
+    ahead.end = n;
+    held_->input.erase(0, n);
+    release_if_empty();
+  }
+  set_stream_bio_target(SSL_get_rbio(ssl_), &below, &ahead);
   ERR_clear_error();
   errno = 0;
+}
+
+// After each call OpenSSL made with attach(): the bytes it did not ask for
+// are this connection's (the records behind its Finished, or the next
+// record of a TLS 1.2 stream): held, in front of any still held.
+void ServerTlsLayer::detach() {
+  ReadAhead& ahead = read_ahead();
+  if (ahead.size() > 0) {
+    if (!held_) held_ = std::make_unique<Held>();
+    held_->input.insert(0, ahead.data + ahead.begin, ahead.size());
+    more_input_ = true;
+  }
+  ahead.begin = ahead.end = 0;
 }
 
 // Sees the connection's first byte as OpenSSL reads it: a TLS record
@@ -82,30 +118,16 @@ long ServerTlsLayer::on_bio(BIO* bio, int oper, const char* argp, std::size_t, i
 }
 
 io::IoResult ServerTlsLayer::outcome(int rc) {
-  switch (SSL_get_error(ssl_, rc)) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-      return {io::IoStatus::again, 0, 0};
-    case SSL_ERROR_ZERO_RETURN:
-      return {io::IoStatus::closed, 0, 0};
-    case SSL_ERROR_SYSCALL:
-      if (ERR_peek_error() == 0) {
-        const int err = errno;
-        return err ? io::IoResult{io::IoStatus::failed, 0, err}
-                   : io::IoResult{io::IoStatus::closed, 0, 0};
-      }
-      break;
-    default:
-      break;
-  }
+  const SslOutcome o = ssl_outcome(ssl_, rc);
   // A protocol fault: OpenSSL has sent its alert (best effort) already.
-  ERR_clear_error();
-  return {io::IoStatus::failed, 0, EPROTO};
+  if (o.protocol_fault) ERR_clear_error();
+  return o.result;
 }
 
 io::IoResult ServerTlsLayer::handshake(io::Stream& below) {
   attach(below);
   const int rc = SSL_do_handshake(ssl_);
+  detach();
   if (rc == 1) {
     state_ = State::open;
     context_.reset();  // the SSL keeps its SSL_CTX; the callbacks are done
@@ -148,7 +170,9 @@ io::IoResult ServerTlsLayer::receive(io::Stream& below, std::span<char>& bytes) 
   }
   if (records_) return records_receive(below, bytes);
   attach(below);
-  return ssl_receive(bytes);
+  const io::IoResult r = ssl_receive(bytes);
+  detach();
+  return r;
 }
 
 // Reads records until the buffer cannot take another whole one or the
@@ -183,7 +207,9 @@ io::IoResult ServerTlsLayer::send(io::Stream& below, const iovec* iov, int count
   if (records_) return records_send(below, iov, count);
   if (!ssl_) return {io::IoStatus::failed, 0, EPIPE};
   attach(below);
-  return ssl_send(iov, count);
+  const io::IoResult r = ssl_send(iov, count);
+  detach();
+  return r;
 }
 
 // No writev under TLS: each piece in turn. After `again` OpenSSL requires
@@ -235,6 +261,7 @@ void ServerTlsLayer::shutdown(io::Stream& below) {
   if (!ssl_) return;
   attach(below);
   SSL_shutdown(ssl_);
+  detach();
   ERR_clear_error();
 }
 

@@ -1,16 +1,16 @@
 // TLS under one server connection, as an io::StreamLayer: the HTTP/1 and
 // WebSocket code above reads and writes plaintext as before.
 //
-// OpenSSL runs the handshake over a BIO on the socket (exactly the bytes it
-// needs, so a request sent right behind the client's Finished stays in the
-// socket). Before it, a first byte that is not a TLS handshake record but
-// an ASCII letter is taken for plain HTTP and answered 400, as nginx does;
-// anything else that is not TLS is closed. After it, a TLS 1.3 connection
-// with one of our suites moves to RecordProtection and frees its SSL: an
-// idle one then holds this object and its keys (~100 + ~220 bytes), plus,
-// only while they exist, the bytes of a partial input record and the
-// ciphertext the socket did not take (Held). Any other connection (TLS
-// 1.2) keeps its SSL with released buffers, renegotiation refused.
+// OpenSSL runs the handshake over a BIO on the socket that reads what the
+// socket has into the loop thread's buffer and serves OpenSSL's reads from
+// it; what OpenSSL did not ask for (a request sent right behind the
+// client's Finished) is held by the connection for the record layer. Before it, a first byte that
+// is not a TLS handshake record but an ASCII letter is taken for plain HTTP and answered 400, as
+// nginx does; anything else that is not TLS is closed. After it, a TLS 1.3 connection with one of
+// our suites moves to RecordProtection and frees its SSL: an idle one then holds this object and
+// its keys (~100 + ~220 bytes), plus, only while they exist, the bytes of a partial input record
+// and the ciphertext the socket did not take (Held). Any other connection (TLS 1.2) keeps its SSL
+// with released buffers, renegotiation refused.
 //
 // What the caller sees of writes: the plaintext bytes a send() reports are
 // on the wire. When the socket takes only part of a record, the call
@@ -73,6 +73,7 @@ class ServerTlsLayer final : public io::StreamLayer {
   void forget_keys();
   io::IoResult outcome(int rc);
   void attach(io::Stream& below);
+  void detach();
   static long on_bio(BIO* bio, int oper, const char* argp, std::size_t len, int argi, long argl,
                      int ret, std::size_t* processed);
 
