@@ -20,7 +20,9 @@
 #            ticket: PSK with ECDHE, no certificate signature)
 #
 # The machine's load average (uptime) is printed before each round, so that
-# the quiet rounds can be told apart. The table has medians per server and
+# the quiet rounds can be told apart. Beside each rate: the server's CPU time
+# per request or connection (its processes' utime + stime over the run), a
+# figure that a busy host disturbs much less than the rates. The table has medians per server and
 # load, and httpkit/nginx. Client and servers share the 2 cores: s_time's
 # handshakes cost the client as much as the server, so the handshake ratios
 # are compressed toward 1.
@@ -206,6 +208,29 @@ run_load() {
   esac
 }
 
+# CPU time (clock ticks) the server's processes used so far: httpkit's one
+# process (all its loops), nginx's workers. On a shared host the rate
+# depends on what else runs; the server's CPU per request or handshake
+# much less, so it is printed beside the rate.
+server_pids() {
+  if [ "$1" = httpkit ]; then echo "$HTTPKIT_PID"; else pgrep -P "$NGINX_PID_OURS" | tr '\n' ' '; fi
+}
+cpu_ticks() {
+  local total=0 p stat
+  for p in "$@"; do
+    stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    stat=${stat##*) }  # past the command name
+    total=$((total + $(awk '{print $12 + $13}' <<<"$stat")))
+  done
+  echo "$total"
+}
+# cpu_per_op TICKS RATE SECONDS -> microseconds of server CPU per request/connection
+cpu_per_op() {
+  awk -v t="$1" -v r="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    if (r !~ /^[0-9.]+$/ || r * s == 0) { print "n/a"; exit }
+    printf "%.1f\n", t / hz * 1e6 / (r * s) }'
+}
+
 median() {
   tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{v[NR] = $1} END {
     if (NR == 0) { print "n/a"; exit }
@@ -214,10 +239,10 @@ median() {
 
 LOADS=(wrk h2load full resumed)
 SERVERS=(httpkit nginx)
-declare -A RESULTS=()
+declare -A RESULTS=() CPU=()
 
 main() {
-  local commit cert s load r rate
+  local commit cert s load r rate pids c0 c1 t0 t1 cpu
   commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo -)
   echo "tls: $ROUNDS round(s); wrk and h2load ${DURATION}s, s_time ${HS_TIME}s; certificates $CERTS"
   echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, $(nproc) cores (client and servers share them)"
@@ -239,9 +264,15 @@ main() {
       for load in "${LOADS[@]}"; do
         for s in "${SERVERS[@]}"; do
           port_var=PORT_$s
+          pids=$(server_pids "$s")
+          c0=$(cpu_ticks $pids) t0=$(date +%s.%N)
           rate=$(run_load "$load" "${!port_var}")
-          printf '    %-8s %-8s %12s %s\n' "$load" "$s" "$rate" "$([ "$load" = full ] || [ "$load" = resumed ] && echo conn/s || echo req/s)"
+          c1=$(cpu_ticks $pids) t1=$(date +%s.%N)
+          cpu=$(cpu_per_op $((c1 - c0)) "$rate" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
+          printf '    %-8s %-8s %12s %-6s server CPU %8s us each\n' "$load" "$s" "$rate" \
+            "$([ "$load" = full ] || [ "$load" = resumed ] && echo conn/s || echo req/s)" "$cpu"
           RESULTS[$cert.$load.$s]+="$rate "
+          CPU[$cert.$load.$s]+="$cpu "
         done
       done
     done
@@ -249,20 +280,25 @@ main() {
   done
 
   echo
-  printf '%-6s | %-8s | %14s | %14s | %13s\n' cert load "httpkit" "nginx" "httpkit/nginx"
-  printf '%s\n' "-------+----------+----------------+----------------+--------------"
-  local mh mn ratio
+  printf '%-6s | %-8s | %14s | %14s | %13s | %21s\n' cert load "httpkit" "nginx" "httpkit/nginx" \
+    "server CPU us: hk/ngx"
+  printf '%s\n' "-------+----------+----------------+----------------+---------------+----------------------"
+  local mh mn ratio ch cn
   for cert in ${CERTS//,/ }; do
     for load in "${LOADS[@]}"; do
       mh=$(median <<<"${RESULTS[$cert.$load.httpkit]}")
       mn=$(median <<<"${RESULTS[$cert.$load.nginx]}")
       ratio=n/a
       if [ "$mh" != n/a ] && [ "$mn" != n/a ]; then ratio=$(awk -v a="$mh" -v b="$mn" 'BEGIN {printf "%.2f", a / b}'); fi
-      printf '%-6s | %-8s | %14s | %14s | %13s\n' "$([ "$cert" = ec ] && echo ECDSA || echo RSA)" "$load" "$mh" "$mn" "$ratio"
+      ch=$(median <<<"${CPU[$cert.$load.httpkit]}")
+      cn=$(median <<<"${CPU[$cert.$load.nginx]}")
+      printf '%-6s | %-8s | %14s | %14s | %13s | %21s\n' "$([ "$cert" = ec ] && echo ECDSA || echo RSA)" \
+        "$load" "$mh" "$mn" "$ratio" "$ch / $cn"
     done
   done
   echo "(medians of $ROUNDS round(s); wrk and h2load in req/s, full and resumed in TLS connections/s"
-  echo " each with one GET; ERR = the tool reported failures, not counted)"
+  echo " each with one GET; ERR = the tool reported failures, not counted; server CPU: microseconds"
+  echo " of the server processes' CPU time per request or connection, from /proc/PID/stat)"
   echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   [ "$SAVE" = 1 ] && echo "  saved: bench/results/$(basename "$SAVE_FILE")"
   if [ -s "$WORK/errors.log" ]; then
