@@ -18,6 +18,7 @@
 
 #include "httpkit/logger.hpp"
 #include "httpkit/request.hpp"
+#include "httpkit/request_body.hpp"
 #include "httpkit/response.hpp"
 #include "httpkit/tls_options.hpp"
 
@@ -38,6 +39,10 @@ struct ServerOptions {
   std::size_t max_line = 8192;       // 414 beyond
   std::size_t max_head = 64u << 10;  // 431 beyond
   std::size_t max_headers = 100;     // 431 beyond
+  // Consulted once a request's head is parsed: a per-request body limit,
+  // or a body streamed to the handler (request_body.hpp; a Router's
+  // body_plan() builds it from route options). Null: max_body, buffered.
+  BodyPlanner body_plan = {};
 
   // Every wait a peer controls has a deadline.
   std::chrono::milliseconds header_timeout{30'000};  // first byte to end of head (slowloris)
@@ -52,6 +57,15 @@ struct ServerOptions {
   // N > 0 runs them on N worker threads per process, like http-kit's pool.
   int worker_threads = 0;
   std::size_t worker_queue = 20480;  // pending handler calls beyond this get 503
+  // http-kit's :worker-pool: when set, every handler call is handed to it
+  // (worker_threads and worker_queue are then unused). It returns false
+  // when it cannot take the task, and the client gets 503. A task it takes
+  // must run once (on any thread); tasks that run after the server stopped
+  // do nothing.
+  std::function<bool(std::function<void()> task)> executor{};
+  // Threads are named PREFIX-loop-N and PREFIX-work-N (Linux keeps 15
+  // characters, so a long prefix is cut): what top -H and perf show.
+  std::string thread_name_prefix = "httpkit";
 
   // Channels (long-polling, streaming, SSE, WebSocket): bytes queued for a
   // peer that reads slower than the handler sends.
@@ -78,6 +92,12 @@ struct ServerOptions {
   // certificates (reload_tls(), in every worker process).
   bool handle_signals = true;
   Logger logger = {};  // null: log_to_stderr
+  // http-kit's error-logger, warn-logger and event-logger (logger.hpp).
+  // Null error and warn loggers go to `logger`; a null event logger drops
+  // events.
+  ErrorLogger error_logger = {};
+  WarnLogger warn_logger = {};
+  EventLogger event_logger = {};
 };
 
 enum class ServerStatus { stopped, running, stopping };
@@ -98,8 +118,14 @@ class Server {
   // responses finish within stop_timeout, then close the rest. Safe from
   // any thread and from a signal handler's thread; returns immediately.
   void stop();
+  // The same with this timeout instead of stop_timeout. Called again while
+  // stopping, a shorter timeout brings the cut forward (a longer one
+  // changes nothing); on a stopped server it does nothing.
+  void stop(std::chrono::milliseconds timeout);
   // Blocks until stopped.
   void wait();
+  // Blocks until stopped or `timeout` passed: true when stopped. Any thread.
+  bool wait_for(std::chrono::milliseconds timeout);
 
   ServerStatus status() const;
   uint16_t port() const;      // the bound port (useful with port 0)

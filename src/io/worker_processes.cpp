@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <stdexcept>
@@ -16,8 +17,19 @@
 
 namespace httpkit::io {
 
-WorkerProcesses::WorkerProcesses(int count, WorkerMain main, Logger logger)
-    : main_(std::move(main)), logger_(std::move(logger)), pids_(std::size_t(count), -1) {}
+WorkerProcesses::WorkerProcesses(int count, WorkerMain main, Logger logger,
+                                 std::function<void()> on_died)
+    : main_(std::move(main)),
+      logger_(std::move(logger)),
+      pids_(std::size_t(count), -1),
+      on_died_(std::move(on_died)) {}
+
+void WorkerProcesses::stop(std::chrono::milliseconds timeout) {
+  const int64_t ms = std::max<int64_t>(0, timeout.count());
+  int64_t current = stop_timeout_ms_.load();
+  while ((current < 0 || ms < current) && !stop_timeout_ms_.compare_exchange_weak(current, ms)) {
+  }
+}
 
 pid_t WorkerProcesses::spawn(int index, int ready_fd) {
   pid_t pid = fork();
@@ -80,6 +92,7 @@ void WorkerProcesses::reap(bool restart) {
       if (pids_[i] != pid) continue;
       pids_[i] = -1;
       if (restart) {
+        if (on_died_) on_died_();
         logger_(LogLevel::warning, "worker " + std::to_string(i) + " (pid " + std::to_string(pid) +
                                        ") exited (status " + std::to_string(status) +
                                        "); restarting");
@@ -98,21 +111,25 @@ void WorkerProcesses::supervise(std::chrono::milliseconds grace) {
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
-  bool signalled = false;
+  int64_t signalled = -1;  // the timeout the workers were last told
   uint64_t kill_at = 0;
   for (;;) {
-    if (stop_requested_ && !signalled) {
+    const int64_t timeout = stop_timeout_ms_.load();
+    const bool stopping = timeout >= 0;
+    if (stopping && (signalled < 0 || timeout < signalled)) {
+      sigval value{};
+      value.sival_int = int(std::min<int64_t>(timeout, INT32_MAX));
       for (pid_t pid : pids_)
-        if (pid > 0) kill(pid, SIGTERM);
-      signalled = true;
-      kill_at = monotonic_ms() + uint64_t(grace.count());
+        if (pid > 0) sigqueue(pid, SIGTERM, value);
+      signalled = timeout;
+      kill_at = monotonic_ms() + uint64_t(timeout) + uint64_t(grace.count());
     }
-    reap(!stop_requested_);
+    reap(!stopping);
     bool any = false;
     for (pid_t pid : pids_)
       any |= pid > 0;
-    if (!any && stop_requested_) return;
-    if (signalled && monotonic_ms() >= kill_at) {
+    if (!any && stopping) return;
+    if (signalled >= 0 && monotonic_ms() >= kill_at) {
       for (pid_t pid : pids_)
         if (pid > 0) kill(pid, SIGKILL);
     }

@@ -7,7 +7,9 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -21,7 +23,10 @@ class WorkerProcesses {
   // returns the exit status.
   using WorkerMain = std::function<int(int index, int ready_fd)>;
 
-  WorkerProcesses(int count, WorkerMain main, Logger logger = log_to_stderr);
+  // `on_died` is called (on the supervising thread) for each worker that
+  // exits while the server runs, before it is started again.
+  WorkerProcesses(int count, WorkerMain main, Logger logger = log_to_stderr,
+                  std::function<void()> on_died = {});
 
   // Forks every worker and waits (up to `timeout`) until all are ready.
   // The caller must have blocked SIGCHLD (and the stop signals) first.
@@ -29,10 +34,14 @@ class WorkerProcesses {
   void start(std::chrono::milliseconds timeout);
 
   // Supervises until stop() was called and every worker has exited.
+  // Workers still alive `grace` after their stop timeout are killed.
   void supervise(std::chrono::milliseconds grace);
 
-  // Thread- and signal-safe enough: sets a flag the supervisor acts on.
-  void stop() { stop_requested_ = true; }
+  // Thread-safe: asks the supervisor to send every worker SIGTERM, with
+  // `timeout` (ms) as the signal's value (sigqueue; a worker reads it from
+  // si_value when si_code is SI_QUEUE). Again with a shorter timeout, the
+  // workers are told again.
+  void stop(std::chrono::milliseconds timeout);
 
   int count() const { return int(pids_.size()); }
   const std::vector<pid_t>& pids() const { return pids_; }
@@ -45,7 +54,9 @@ class WorkerProcesses {
   WorkerMain main_;
   Logger logger_;
   std::vector<pid_t> pids_;
-  volatile bool stop_requested_ = false;
+  std::function<void()> on_died_;
+  // The shortest stop timeout asked for, in ms; -1 while none was.
+  std::atomic<int64_t> stop_timeout_ms_{-1};
 };
 
 }  // namespace httpkit::io

@@ -7,6 +7,7 @@
 
 #include "io/container_of.hpp"
 #include "server/loop_server.hpp"
+#include "server/server_log.hpp"
 
 namespace httpkit::server {
 namespace {
@@ -46,13 +47,19 @@ void Acceptor::accept_all() {
   if (listen_fd_ < 0) return;
   paused_ = false;
   for (;;) {
-    if (!server_.has_room()) return pause();
+    if (!server_.has_room()) {
+      // Once per time the limit is reached, not per retry.
+      if (!at_limit_) log_event(server_.options(), server_events::connection_limit);
+      at_limit_ = true;
+      return pause();
+    }
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause();
       return;  // EAGAIN: the backlog is empty
     }
+    at_limit_ = false;
     server_.adopt(fd, layered_);
   }
 }

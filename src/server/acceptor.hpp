@@ -36,6 +36,7 @@ class Acceptor {
   int listen_fd_;
   bool layered_;
   bool paused_ = false;
+  bool at_limit_ = false;  // the connection limit stopped accepting
   struct RetryTimer {
     io::TimerNode node;
     Acceptor* self = nullptr;

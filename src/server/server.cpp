@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "io/worker_processes.hpp"
 #include "server/connection_table.hpp"
 #include "server/loop_server.hpp"
+#include "server/server_log.hpp"
 #include "tls/server_context.hpp"
 #include "tls/server_tls_layer.hpp"
 
@@ -28,6 +30,8 @@ constexpr std::size_t kReservedDescriptors = 64;
 // Share of a process's descriptors `processes = auto` plans to use, leaving
 // room for the uneven spread of SO_REUSEPORT hashing.
 constexpr double kAutoFill = 0.8;
+// Workers still alive this long after their stop timeout are killed.
+constexpr std::chrono::seconds kWorkerKillGrace{5};
 
 int resolve_threads(int threads) {
   if (threads > 0) return threads;
@@ -72,8 +76,11 @@ class ProcessServer {
   }
 
   ~ProcessServer() {
-    stop();
+    stop(shared_.options.stop_timeout);
     join();
+    // Before the loops go: handler jobs still queued or running post their
+    // answers to them.
+    shared_.pool.reset();
   }
 
   // Opens one SO_REUSEPORT listener per loop (two with a separate TLS
@@ -104,17 +111,42 @@ class ProcessServer {
     // Loop threads never take the stop signals: the thread in run() does.
     sigset_t block = stop_signals(tls), previous;
     pthread_sigmask(SIG_BLOCK, &block, &previous);
-    for (auto& loop : loops_)
-      threads_.emplace_back([l = loop.get()] { l->run(); });
+    running_loops_ = int(loops_.size());
+    for (std::size_t i = 0; i < loops_.size(); ++i)
+      threads_.emplace_back([this, i, l = loops_[i].get()] {
+        server::name_this_thread(shared_.options.thread_name_prefix, "loop", int(i));
+        l->run();
+        loop_ended();
+      });
     pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   }
 
-  void stop() {
+  // Any thread, any number of times: a shorter timeout brings the cut forward.
+  void stop(std::chrono::milliseconds timeout) {
     for (auto& loop : loops_)
-      loop->begin_stop();
+      loop->begin_stop(timeout);
+  }
+
+  // True once every loop has ended (they end only after stop()).
+  bool finished() const {
+    std::lock_guard lock(state_mutex_);
+    return running_loops_ == 0;
+  }
+
+  // Until every loop ended or `timeout` passed; true when they ended (and
+  // their threads are joined).
+  bool wait_for(std::chrono::milliseconds timeout) {
+    {
+      std::unique_lock lock(state_mutex_);
+      if (!loops_ended_.wait_for(lock, timeout, [this] { return running_loops_ == 0; }))
+        return false;
+    }
+    join();
+    return true;
   }
 
   void join() {
+    std::lock_guard lock(join_mutex_);
     for (auto& t : threads_)
       if (t.joinable()) t.join();
     threads_.clear();
@@ -122,7 +154,8 @@ class ProcessServer {
     done_ = true;
   }
 
-  bool done() const { return done_; }
+  // Called by the last loop to end (on its thread).
+  std::function<void()> on_finished;
 
   // Which deadlines ended connections in this process, if any did.
   void log_deadline_closes() const {
@@ -135,8 +168,8 @@ class ProcessServer {
       if (n == 0) continue;
       line += (line.empty() ? "" : ", ") + std::string(kNames[i]) + " " + std::to_string(n);
     }
-    if (!line.empty() && shared_.options.logger)
-      shared_.options.logger(LogLevel::info, "connections closed by deadlines: " + line);
+    if (!line.empty())
+      server::log_info(shared_.options, "connections closed by deadlines: " + line);
   }
   uint16_t port() const { return bound_port_; }
   uint16_t tls_port() const { return bound_tls_port_; }
@@ -155,7 +188,31 @@ class ProcessServer {
   uint16_t bound_port_ = 0;
   uint16_t bound_tls_port_ = 0;
   std::atomic<bool> done_{false};
+  std::mutex join_mutex_;  // wait() and wait_for() may race from several threads
+  mutable std::mutex state_mutex_;
+  std::condition_variable loops_ended_;
+  int running_loops_ = 0;
+
+  void loop_ended() {
+    bool last;
+    {
+      std::lock_guard lock(state_mutex_);
+      last = --running_loops_ == 0;
+    }
+    if (!last) return;
+    if (on_finished) on_finished();
+    loops_ended_.notify_all();
+  }
 };
+
+// The Logger WorkerProcesses takes, onto the server's error and warn loggers.
+Logger process_logger(const ServerOptions& options) {
+  return [options](LogLevel level, std::string_view message) {
+    if (level == LogLevel::error) return server::log_error(options, message, nullptr);
+    if (level == LogLevel::warning) return server::log_warn(options, message);
+    server::log_info(options, message);
+  };
+}
 
 }  // namespace
 
@@ -177,6 +234,10 @@ struct Server::Impl {
   std::mutex mutex;
   std::unique_ptr<ProcessServer> local;          // processes == 1
   std::unique_ptr<io::WorkerProcesses> workers;  // processes > 1
+  std::thread supervisor;                        // with workers: restarts them, reaps them
+  std::mutex supervisor_mutex;
+  std::condition_variable supervisor_ended;
+  bool supervised = false;  // the supervisor returned: every worker exited
   int reserved_port_fd = -1;
   int reserved_tls_port_fd = -1;
   uint16_t port = 0;
@@ -196,7 +257,7 @@ struct Server::Impl {
         tls::ServerContext::build(*options.tls, tickets, e);
     if (!next) {
       if (error) *error = e;
-      if (options.logger) options.logger(LogLevel::error, "TLS reload failed: " + e);
+      server::log_error(options, "TLS reload failed: " + e, nullptr);
       return false;
     }
     tls_context.set(std::move(next));
@@ -237,6 +298,7 @@ struct Server::Impl {
 
   void start_local() {
     local = std::make_unique<ProcessServer>(handler, options, process_limit(), layer_factory());
+    local->on_finished = [this] { status = ServerStatus::stopped; };
     local->start(threads);
     port = local->port();
     tls_port = local->tls_port();
@@ -269,19 +331,41 @@ struct Server::Impl {
           char ready = 1;
           if (write(ready_fd, &ready, 1) != 1) return 1;
           close(ready_fd);
-          std::thread joiner([&server] { server.join(); });
+          // SIGTERM from the master carries its stop timeout (sigqueue);
           // SIGHUP (forwarded by the master): this worker reloads.
-          wait_for_stop_signal(
-              tls(), [&server] { return !server.done(); }, [this] { load_tls(nullptr); });
-          server.stop();
-          joiner.join();
+          sigset_t signals = stop_signals(tls());
+          while (!server.finished()) {
+            siginfo_t info{};
+            timespec wait{0, 200'000'000};
+            const int sig = sigtimedwait(&signals, &info, &wait);
+            if (sig == SIGHUP) {
+              load_tls(nullptr);
+            } else if (sig > 0) {
+              server.stop(info.si_code == SI_QUEUE
+                              ? std::chrono::milliseconds(info.si_value.sival_int)
+                              : worker_options.stop_timeout);
+            }
+          }
+          server.join();
           return 0;
         },
-        options.logger);
+        process_logger(options),
+        [this] { server::log_event(options, server_events::worker_died); });
     sigset_t set = stop_signals(tls());
     sigaddset(&set, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     workers->start(std::chrono::seconds(30));
+    supervised = false;
+    // Started after SIGCHLD was blocked above, so it inherits the mask.
+    supervisor = std::thread([this] {
+      workers->supervise(kWorkerKillGrace);
+      {
+        std::lock_guard lock(supervisor_mutex);
+        supervised = true;
+        status = ServerStatus::stopped;
+      }
+      supervisor_ended.notify_all();
+    });
     close(reserved_port_fd);
     reserved_port_fd = -1;
     if (reserved_tls_port_fd >= 0) close(reserved_tls_port_fd);
@@ -290,7 +374,7 @@ struct Server::Impl {
 };
 
 Server::Server(Handler handler, ServerOptions options) : impl_(std::make_unique<Impl>()) {
-  if (!options.logger) options.logger = log_to_stderr;
+  server::resolve_loggers(options);
   impl_->handler = std::move(handler);
   impl_->threads = resolve_threads(options.threads);
   impl_->processes = options.processes > 0
@@ -300,15 +384,17 @@ Server::Server(Handler handler, ServerOptions options) : impl_(std::make_unique<
 }
 
 Server::~Server() {
-  if (impl_->status != ServerStatus::stopped) {
-    stop();
-    wait();
-  }
+  stop();
+  wait();
 }
 
 void Server::start() {
   std::lock_guard lock(impl_->mutex);
   if (impl_->status != ServerStatus::stopped) return;
+  // What a previous run left: its threads are done or about to be.
+  wait();
+  impl_->local.reset();
+  impl_->workers.reset();
   impl_->prepare_tls();
   if (impl_->processes > 1) {
     impl_->start_workers();
@@ -343,19 +429,37 @@ void Server::run() {
 }
 
 void Server::stop() {
+  stop(impl_->options.stop_timeout);
+}
+
+void Server::stop(std::chrono::milliseconds timeout) {
   ServerStatus expected = ServerStatus::running;
-  if (!impl_->status.compare_exchange_strong(expected, ServerStatus::stopping)) return;
-  if (impl_->local) impl_->local->stop();
-  if (impl_->workers) impl_->workers->stop();
+  // The first stop, or a later one while stopping (its timeout may be
+  // shorter); nothing once stopped.
+  if (!impl_->status.compare_exchange_strong(expected, ServerStatus::stopping) &&
+      expected != ServerStatus::stopping)
+    return;
+  if (impl_->local) impl_->local->stop(timeout);
+  if (impl_->workers) impl_->workers->stop(timeout);
 }
 
 void Server::wait() {
-  if (impl_->local) {
-    impl_->local->join();
-  } else if (impl_->workers) {
-    impl_->workers->supervise(impl_->options.stop_timeout + std::chrono::seconds(5));
+  while (!wait_for(std::chrono::hours(24))) {
   }
-  impl_->status = ServerStatus::stopped;
+}
+
+bool Server::wait_for(std::chrono::milliseconds timeout) {
+  Impl& i = *impl_;
+  if (i.local) {
+    if (!i.local->wait_for(timeout)) return false;
+  } else if (i.workers) {
+    std::unique_lock lock(i.supervisor_mutex);
+    if (!i.supervisor_ended.wait_for(lock, timeout, [&i] { return i.supervised; })) return false;
+    if (i.supervisor.joinable() && i.supervisor.get_id() != std::this_thread::get_id())
+      i.supervisor.join();
+  }
+  i.status = ServerStatus::stopped;
+  return true;
 }
 
 ServerStatus Server::status() const {
@@ -378,7 +482,7 @@ bool Server::reload_tls(std::string* error) {
   if (impl_->workers)
     for (pid_t pid : impl_->workers->pids())
       kill(pid, SIGHUP);
-  if (impl_->options.logger) impl_->options.logger(LogLevel::info, "TLS certificates reloaded");
+  server::log_info(impl_->options, "TLS certificates reloaded");
   return true;
 }
 const ServerOptions& Server::options() const {
