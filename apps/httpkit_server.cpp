@@ -6,6 +6,14 @@
 //
 // HTTPS: --tls-cert/--tls-key make --port speak TLS, or, with --tls-port,
 // add a TLS port next to the plain one. SIGHUP reloads the certificates.
+//
+// The application layer, each off unless asked for (/ and /ws stay as
+// they are): --static DIR serves DIR under /files/ (a Router mount),
+// --compress compresses every response, --access-log FILE writes the
+// combined log (SIGUSR1 reopens it), --cors ORIGIN (repeatable) answers
+// preflights and allows those origins.
+#include <signal.h>
+
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -16,8 +24,13 @@
 #include <CLI/CLI.hpp>
 
 #include "common/benchmark_text.hpp"
+#include "httpkit/access_log.hpp"
 #include "httpkit/channel.hpp"
+#include "httpkit/compression.hpp"
+#include "httpkit/middleware.hpp"
+#include "httpkit/router.hpp"
 #include "httpkit/server.hpp"
+#include "httpkit/static_files.hpp"
 
 namespace {
 
@@ -69,6 +82,45 @@ std::optional<httpkit::SniCertificate> parse_sni(const std::string& spec) {
                                  spec.substr(comma + 1)};
 }
 
+// The flags of the application layer.
+struct AppFlags {
+  std::string static_dir;
+  bool compress = false;
+  std::string access_log;
+  std::vector<std::string> cors_origins;
+};
+
+// `answer` alone, or wrapped as the flags ask: the access log outermost
+// (it logs what goes out, preflight answers included), CORS in front of
+// the rest, compression next to the handlers.
+httpkit::Handler build_handler(const AppFlags& flags) {
+  httpkit::Handler app = answer;
+  if (!flags.static_dir.empty()) {
+    httpkit::Router router;
+    router.get("/files/*path", httpkit::serve_files(flags.static_dir));
+    // Every other path is answered as without --static, but under
+    // /files/ what the route refuses (an escaped '/' or NUL) is a 404.
+    router.not_found([](const httpkit::Request& request) {
+      if (request.path().starts_with("/files/"))
+        return httpkit::Response::text("Not Found\n", 404);
+      return answer(request);
+    });
+    app = router;
+  }
+  if (flags.compress) app = httpkit::wrap_compression(std::move(app));
+  if (!flags.cors_origins.empty()) {
+    httpkit::CorsOptions cors;
+    cors.allowed_origins = flags.cors_origins;
+    app = httpkit::wrap_cors(std::move(app), std::move(cors));
+  }
+  if (!flags.access_log.empty()) {
+    auto log = std::make_shared<httpkit::AccessLog>(flags.access_log);
+    httpkit::AccessLog::reopen_on_signal(SIGUSR1);  // before the server's threads
+    app = httpkit::wrap_access_log(std::move(app), std::move(log));
+  }
+  return app;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -114,6 +166,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"required", "optional"}))
       ->capture_default_str();
   deadline("--tls-handshake-timeout", tls.handshake_timeout, "ms a TLS handshake may take");
+  AppFlags flags;
+  app.add_option("--static", flags.static_dir, "serve the files under DIR at /files/")
+      ->check(CLI::ExistingDirectory);
+  app.add_flag("--compress", flags.compress,
+               "compress responses (zstd, br, gzip, deflate by Accept-Encoding)");
+  app.add_option("--access-log", flags.access_log,
+                 "append the combined access log to FILE; SIGUSR1 reopens it (rotation)");
+  app.add_option("--cors", flags.cors_origins,
+                 "allow this origin (repeatable; * for any), answering preflights");
   CLI11_PARSE(app, argc, argv);
 
   if (tls.cert_file.empty() != tls.key_file.empty()) {
@@ -151,8 +212,14 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (!flags.access_log.empty() && options.processes != 1) {
+    // The log's writer thread would not survive the fork into workers.
+    std::fprintf(stderr, "--access-log needs --processes 1\n");
+    return 2;
+  }
+
   try {
-    httpkit::Server server(answer, options);
+    httpkit::Server server(build_handler(flags), options);
     server.start();
     std::printf("Server started. listen at %s:%u\n", options.host.c_str(), unsigned(server.port()));
     if (options.tls)
