@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -52,6 +53,65 @@ FileRoot::FileRoot(const std::string& path)
 
 FileRoot::~FileRoot() {
   ::close(fd_);
+}
+
+bool FileRoot::stat(const std::string& relative, struct stat& st) const {
+  return ::fstatat(fd_, relative.empty() ? "." : relative.c_str(), &st, 0) == 0;
+}
+
+namespace {
+
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_size == b.st_size &&
+         a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+         a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec &&
+         a.st_mode == b.st_mode;
+}
+
+// The whole file from its descriptor, or null if it changed size meanwhile.
+std::shared_ptr<const std::string> read_whole(int fd, std::size_t size) {
+  auto bytes = std::make_shared<std::string>(size, '\0');
+  std::size_t done = 0;
+  while (done < size) {
+    const ssize_t n = pread(fd, bytes->data() + done, size - done, off_t(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return nullptr;
+    done += std::size_t(n);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+std::optional<FoundFiles::Entry> FoundFiles::find(const std::string& relative,
+                                                  const struct stat& now) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(relative);
+  if (it == entries_.end() || !same_file(it->second.st, now)) return std::nullopt;
+  return it->second;
+}
+
+void FoundFiles::add(const std::string& relative, Entry entry) {
+  // A file written in the last second may be written again within the
+  // file system's timestamp granularity, unnoticed by the stat comparison
+  // ("racy git"): remember only files older than that.
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  if (now.tv_sec - entry.st.st_mtim.tv_sec < 2) return;
+  const std::size_t size = std::size_t(entry.st.st_size);
+  if (size <= kMaxFileBytes) entry.bytes = read_whole(entry.file->fd(), size);
+  const std::size_t cost = entry.bytes ? entry.bytes->size() : 0;
+  std::lock_guard lock(mutex_);
+  if (auto it = entries_.find(relative); it != entries_.end()) {
+    bytes_ -= it->second.bytes ? it->second.bytes->size() : 0;
+    entries_.erase(it);
+  }
+  if (entries_.size() >= kMaxEntries || bytes_ + cost > kMaxTotalBytes) {
+    entries_.clear();
+    bytes_ = 0;
+  }
+  bytes_ += cost;
+  entries_.emplace(relative, std::move(entry));
 }
 
 int FileRoot::open(std::string_view relative) const {

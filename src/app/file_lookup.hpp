@@ -8,9 +8,15 @@
 
 #include <sys/stat.h>
 
+#include <cstddef>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+
+#include "httpkit/response.hpp"
 
 namespace httpkit::app {
 
@@ -26,9 +32,45 @@ class FileRoot {
   // Opens `relative` ("a/b.txt", already percent-decoded, no leading '/')
   // read-only beneath the root. -1 if it is refused or does not exist.
   int open(std::string_view relative) const;
+  // stat(2) of `relative` beneath the root, following symlinks, without
+  // the checks of open(): only for comparing with a file open() found.
+  bool stat(const std::string& relative, struct stat& st) const;
 
  private:
   int fd_;
+};
+
+// Files open() found, kept open, and the bytes of the small ones, so that
+// a request for a file that has not changed costs one stat instead of an
+// open, a stat and a close (and the small ones go out with their head in
+// one write). An entry is used only while the path still stats to the
+// same inode, size, mtime and ctime: a replaced or rewritten file is
+// opened again, so nothing stale is served, and a symlink turned to point
+// elsewhere stats to another inode; a file modified in the last second or
+// two is not remembered, as a rewrite within the file system's timestamp
+// granularity would look the same. Thread-safe; bounded in entries and
+// bytes (when full it starts over).
+class FoundFiles {
+ public:
+  struct Entry {
+    std::shared_ptr<const OpenFile> file;
+    struct stat st {};
+    std::shared_ptr<const std::string> bytes;  // whole content; null when large
+  };
+
+  // The entry for `relative` if `now` (its stat, just taken) matches it.
+  std::optional<Entry> find(const std::string& relative, const struct stat& now) const;
+  // Remembers a regular file just opened and fstat'ed; reads it when small.
+  void add(const std::string& relative, Entry entry);
+
+  static constexpr std::size_t kMaxEntries = 1024;
+  static constexpr std::size_t kMaxFileBytes = 32u << 10;
+  static constexpr std::size_t kMaxTotalBytes = 8u << 20;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::size_t bytes_ = 0;
 };
 
 // The relative path a request names: `path` percent-decoded segment by

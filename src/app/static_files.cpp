@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 
@@ -86,6 +87,7 @@ class Files {
     std::shared_ptr<const OpenFile> file;
     struct stat st {};
     std::string relative;
+    std::shared_ptr<const std::string> bytes;  // a small file's content, when known
   };
 
   bool open_regular(const std::string& relative, Found& found) const;
@@ -95,14 +97,30 @@ class Files {
 
   app::FileRoot root_;
   StaticFilesOptions options_;
+  mutable app::FoundFiles found_files_;
 };
 
+// One stat first: a file served before and unchanged needs nothing else,
+// and a path that does not exist needs no open.
 bool Files::open_regular(const std::string& relative, Found& found) const {
+  found.relative = relative;
+  struct stat now {};
+  if (!root_.stat(relative, now)) {
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+  } else if (S_ISREG(now.st_mode)) {
+    if (auto cached = found_files_.find(relative, now)) {
+      found.file = std::move(cached->file);
+      found.st = cached->st;
+      found.bytes = std::move(cached->bytes);
+      return true;
+    }
+  }
   const int fd = root_.open(relative);
   if (fd < 0) return false;
   found.file = std::make_shared<const OpenFile>(fd);
-  found.relative = relative;
-  return fstat(fd, &found.st) == 0 && S_ISREG(found.st.st_mode);
+  if (fstat(fd, &found.st) != 0 || !S_ISREG(found.st.st_mode)) return false;
+  found_files_.add(relative, {found.file, found.st, nullptr});
+  return true;
 }
 
 std::string_view Files::type_of(std::string_view name) const {
@@ -218,7 +236,11 @@ Response Files::send(const Request& req, Found& found) const {
                                     std::to_string(size));
       body.offset = one.first;
       body.length = one.length;
-      r.body = std::move(body);
+      if (found.bytes && found.bytes->size() == size) {
+        r.body = found.bytes->substr(std::size_t(one.first), std::size_t(one.length));
+      } else {
+        r.body = std::move(body);
+      }
       return r;
     }
     if (ranges.status == http::RangeStatus::satisfiable) {
@@ -234,7 +256,12 @@ Response Files::send(const Request& req, Found& found) const {
       }
     }
   }
-  r.body = std::move(body);
+  // A small file goes out from memory, with its head in one write.
+  if (found.bytes && found.bytes->size() == size) {
+    r.body = *found.bytes;
+  } else {
+    r.body = std::move(body);
+  }
   return r;
 }
 

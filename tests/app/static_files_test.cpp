@@ -231,5 +231,47 @@ TEST_F(StaticFiles, OptionsOverrideTypesAndCaching) {
   EXPECT_THROW(serve_files((base / "nope").string()), std::system_error);
 }
 
+TEST_F(StaticFiles, AnUnchangedSmallFileIsServedFromMemoryAndAChangedOneAgainFromDisk) {
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  fs::last_write_time(root / "letters.txt", old);  // older than the racy window
+  Handler files = serve_files(root.string());
+  const Response first = get(files, "/letters.txt");
+  ASSERT_NE(file_of(first), nullptr);  // opened, then remembered
+  const Response second = get(files, "/letters.txt");
+  const auto* bytes = std::get_if<std::string>(&second.body);
+  ASSERT_NE(bytes, nullptr);
+  EXPECT_EQ(*bytes, letters);
+  EXPECT_EQ(response_header(second, "ETag"), response_header(first, "ETag"));
+  const Response range = get(files, "/letters.txt", {{"Range", "bytes=2-4"}});
+  EXPECT_EQ(range.status, 206);
+  EXPECT_EQ(std::get<std::string>(range.body), "cde");
+
+  // Rewritten in place, same size: its times change, so it is read again.
+  std::string upper = letters;
+  for (char& c : upper)
+    c = char(c - 'a' + 'A');
+  write_file(root / "letters.txt", upper);
+  const Response third = get(files, "/letters.txt");
+  ASSERT_NE(file_of(third), nullptr);
+  EXPECT_NE(response_header(third, "ETag"), response_header(first, "ETag"));
+  // Written just now: not remembered (a second rewrite could share its mtime).
+  const Response fourth = get(files, "/letters.txt");
+  EXPECT_NE(file_of(fourth), nullptr);
+}
+
+TEST_F(StaticFiles, ASymlinkTurnedOutOfTheRootAfterItWasServedIsRefused) {
+  fs::last_write_time(root / "letters.txt",
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  fs::last_write_time(base / "outside.txt",
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  fs::create_symlink("letters.txt", root / "moving.txt");
+  Handler files = serve_files(root.string());
+  EXPECT_EQ(get(files, "/moving.txt").status, 200);
+  EXPECT_EQ(std::get<std::string>(get(files, "/moving.txt").body), letters);  // remembered
+  fs::remove(root / "moving.txt");
+  fs::create_symlink(base / "outside.txt", root / "moving.txt");
+  EXPECT_EQ(get(files, "/moving.txt").status, 404);
+}
+
 }  // namespace
 }  // namespace httpkit
