@@ -30,8 +30,17 @@ struct CompressionOptions {
 
 // Leaves alone: responses that already have a Content-Encoding, that say
 // Cache-Control: no-transform, statuses without a body, 206 (a range of
-// the identity representation) and channels. A strong ETag is made weak,
+// the identity representation) and WebSocket. A strong ETag is made weak,
 // as the compressed bytes differ from the ones it named.
+//
+// Streamed output is compressed too, through an output filter
+// (output_filter.hpp): HTTP channels (SSE included) and StreamBody, chunked,
+// without Content-Length. The same rules apply when the stream's head is
+// written, except min_size: a stream's size is not known until it ends.
+// The encoder is flushed at each channel send (and each batch of a stream
+// body), so every SSE event is decodable by the browser as it arrives; it
+// costs a few bytes per flush. One encoder per stream, with smaller windows
+// than for whole bodies, freed when the stream ends.
 Handler wrap_compression(Handler next, CompressionOptions options = {});
 
 }  // namespace httpkit

@@ -29,19 +29,79 @@ http::ContentCoding to_http(Coding c) {
   return http::ContentCoding::identity;
 }
 
-Header* find_header(Response& r, std::string_view name) {
-  for (Header& h : r.headers)
+Header* find_header(std::vector<Header>& headers, std::string_view name) {
+  for (Header& h : headers)
     if (iequals(h.name, name)) return &h;
   return nullptr;
 }
+Header* find_header(Response& r, std::string_view name) {
+  return find_header(r.headers, name);
+}
 
-void add_vary(Response& r) {
-  if (Header* vary = find_header(r, "vary")) {
+void add_vary(std::vector<Header>& headers) {
+  if (Header* vary = find_header(headers, "vary")) {
     if (vary->value == "*" || http::text::list_has(vary->value, "accept-encoding")) return;
     vary->value += ", Accept-Encoding";
     return;
   }
-  r.header("Vary", "Accept-Encoding");
+  headers.push_back({"Vary", "Accept-Encoding"});
+}
+
+void weaken_etag(std::vector<Header>& headers) {
+  if (Header* etag = find_header(headers, "etag"); etag && etag->value.rfind("W/", 0) != 0)
+    etag->value = "W/" + etag->value;
+}
+
+using Shared = std::pair<CompressionOptions, std::vector<http::ContentCoding>>;
+
+// A stream's encoder as an output filter: every flush (each channel send,
+// each batch of a stream body) makes what was sent decodable at once.
+class EncodingFilter final : public BodyFilter {
+ public:
+  explicit EncodingFilter(std::unique_ptr<app::ContentEncoder> encoder)
+      : encoder_(std::move(encoder)) {}
+  bool process(std::string_view in, bool flush, bool last, std::string& out) override {
+    if (!encoder_) return in.empty();  // nothing may follow the end
+    if (!in.empty() && !encoder_->write(in, out)) return false;
+    if (last) {
+      const bool ok = encoder_->finish(out);
+      encoder_.reset();  // the encoder's window is freed with the stream's end
+      return ok;
+    }
+    return !flush || encoder_->flush(out);
+  }
+
+ private:
+  std::unique_ptr<app::ContentEncoder> encoder_;
+};
+
+// The same rules as for whole bodies, decided when the head of the stream
+// is written (a channel's status and headers are known only then), except
+// the minimum size: a stream's size is not known before it ends.
+OutputFilter stream_compression(http::ContentCoding coding, std::shared_ptr<const Shared> shared) {
+  return [coding, shared](OutputHead& head) -> std::unique_ptr<BodyFilter> {
+    const int s = head.status;
+    if (s < 200 || s == 204 || s == 206 || s == 304) return nullptr;
+    std::vector<Header>& h = head.headers;
+    if (find_header(h, "content-encoding") || find_header(h, "content-range")) return nullptr;
+    if (const Header* cc = find_header(h, "cache-control");
+        cc && http::text::list_has(cc->value, "no-transform"))
+      return nullptr;
+    const Header* type = find_header(h, "content-type");
+    if (!type || !shared->first.compressible(type->value)) return nullptr;
+    add_vary(h);
+    auto encoder = app::make_content_encoder(coding, app::EncoderUse::stream);
+    if (!encoder) return nullptr;  // identity: the client accepts no coding of ours
+    std::erase_if(h, [](const Header& f) { return iequals(f.name, "content-length"); });
+    h.push_back({"Content-Encoding", std::string(http::to_string(coding))});
+    weaken_etag(h);
+    return std::make_unique<EncodingFilter>(std::move(encoder));
+  };
+}
+
+bool streamed(const Response& r) {
+  if (auto* channel = std::get_if<ChannelBody>(&r.body)) return !channel->websocket;
+  return std::holds_alternative<StreamBody>(r.body);
 }
 
 // A FileBody read into memory (whole, or its range), if small enough.
@@ -76,12 +136,17 @@ Handler wrap_compression(Handler next, CompressionOptions options) {
   std::vector<http::ContentCoding> offered;
   for (Coding c : options.codings)
     offered.push_back(to_http(c));
-  auto shared =
-      std::make_shared<const std::pair<CompressionOptions, std::vector<http::ContentCoding>>>(
-          std::move(options), std::move(offered));
+  auto shared = std::make_shared<const Shared>(std::move(options), std::move(offered));
   return [next = std::move(next), shared](const Request& req) {
     const auto& [opts, offered] = *shared;
     Response r = next(req);
+    if (streamed(r)) {
+      const auto accept = req.header("accept-encoding");
+      const http::ContentCoding coding =
+          accept ? http::choose_coding(*accept, offered).coding : http::ContentCoding::identity;
+      r.output_filters.push_back(stream_compression(coding, shared));
+      return r;
+    }
     if (r.status < 200 || r.status == 204 || r.status == 206 || r.status == 304) return r;
     if (std::holds_alternative<ChannelBody>(r.body) ||
         std::holds_alternative<std::monostate>(r.body))
@@ -102,7 +167,7 @@ Handler wrap_compression(Handler next, CompressionOptions options) {
       body = file_bytes;
     }
     if (body.size() < opts.min_size) return r;
-    add_vary(r);  // the answer depends on Accept-Encoding from here on
+    add_vary(r.headers);  // the answer depends on Accept-Encoding from here on
 
     const auto accept = req.header("accept-encoding");
     if (!accept) return r;
@@ -112,8 +177,7 @@ Handler wrap_compression(Handler next, CompressionOptions options) {
     if (!app::encode_all(choice.coding, body, encoded)) return r;
     r.body = std::move(encoded);
     r.header("Content-Encoding", std::string(http::to_string(choice.coding)));
-    if (Header* etag = find_header(r, "etag"); etag && etag->value.rfind("W/", 0) != 0)
-      etag->value = "W/" + etag->value;
+    weaken_etag(r.headers);
     return r;
   };
 }

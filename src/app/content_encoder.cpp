@@ -48,10 +48,13 @@ class ZlibEncoder final : public ContentEncoder {
 
 class BrotliEncoder final : public ContentEncoder {
  public:
-  BrotliEncoder() : s_(BrotliEncoderCreateInstance(nullptr, nullptr, nullptr)) {
+  explicit BrotliEncoder(EncoderUse use)
+      : s_(BrotliEncoderCreateInstance(nullptr, nullptr, nullptr)) {
     if (s_) {
-      BrotliEncoderSetParameter(s_, BROTLI_PARAM_QUALITY, 5);
-      BrotliEncoderSetParameter(s_, BROTLI_PARAM_LGWIN, 20);
+      // Quality 5's hash chains alone take 1 MiB: a stream uses 4's table.
+      BrotliEncoderSetParameter(s_, BROTLI_PARAM_QUALITY, use == EncoderUse::stream ? 4 : 5);
+      BrotliEncoderSetParameter(s_, BROTLI_PARAM_LGWIN, use == EncoderUse::stream ? 18 : 20);
+      if (use == EncoderUse::stream) BrotliEncoderSetParameter(s_, BROTLI_PARAM_LGBLOCK, 16);
     }
   }
   ~BrotliEncoder() override {
@@ -90,11 +93,16 @@ class BrotliEncoder final : public ContentEncoder {
 
 class ZstdEncoder final : public ContentEncoder {
  public:
-  ZstdEncoder() : c_(ZSTD_createCCtx()) {
+  explicit ZstdEncoder(EncoderUse use) : c_(ZSTD_createCCtx()) {
     if (c_) {
       ZSTD_CCtx_setParameter(c_, ZSTD_c_compressionLevel, 3);
-      // Browsers decode windows up to 8 MiB (RFC 8878 §3.1.1.1.2).
-      ZSTD_CCtx_setParameter(c_, ZSTD_c_windowLog, 23);
+      // Browsers decode windows up to 8 MiB (RFC 8878 §3.1.1.1.2). A
+      // stream keeps its window (and tables sized to it) for its whole life.
+      ZSTD_CCtx_setParameter(c_, ZSTD_c_windowLog, use == EncoderUse::stream ? 17 : 23);
+      if (use == EncoderUse::stream) {
+        ZSTD_CCtx_setParameter(c_, ZSTD_c_hashLog, 15);
+        ZSTD_CCtx_setParameter(c_, ZSTD_c_chainLog, 15);
+      }
       ZSTD_CCtx_setParameter(c_, ZSTD_c_checksumFlag, 1);
     }
   }
@@ -125,16 +133,16 @@ class ZstdEncoder final : public ContentEncoder {
 
 }  // namespace
 
-std::unique_ptr<ContentEncoder> make_content_encoder(http::ContentCoding coding) {
+std::unique_ptr<ContentEncoder> make_content_encoder(http::ContentCoding coding, EncoderUse use) {
   switch (coding) {
     case http::ContentCoding::gzip:
       return std::make_unique<ZlibEncoder>(true);
     case http::ContentCoding::deflate:
       return std::make_unique<ZlibEncoder>(false);
     case http::ContentCoding::br:
-      return std::make_unique<BrotliEncoder>();
+      return std::make_unique<BrotliEncoder>(use);
     case http::ContentCoding::zstd:
-      return std::make_unique<ZstdEncoder>();
+      return std::make_unique<ZstdEncoder>(use);
     case http::ContentCoding::identity:
       break;
   }

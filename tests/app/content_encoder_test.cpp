@@ -5,6 +5,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <malloc.h>
+
+#include <cstdio>
 #include <random>
 
 namespace httpkit::app {
@@ -94,6 +97,44 @@ TEST_P(Encoders, EmptyBody) {
   ASSERT_TRUE(encode_all(GetParam(), "", encoded));
   EXPECT_FALSE(encoded.empty());  // a valid, empty stream
   EXPECT_EQ(decode(GetParam(), encoded), "");
+}
+
+// Heap in use by this process (glibc's arena and mmap'd chunks).
+std::size_t heap_in_use() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+TEST_P(Encoders, AStreamsEncoderStaysSmallAndDecodesAfterEveryFlush) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "ASan owns the heap: mallinfo2 does not see it";
+#endif
+  std::mt19937 rng(11);
+  std::string text;
+  while (text.size() < (2u << 20))
+    text += "data: {\"id\": " + std::to_string(rng() % 100000) + ", \"v\": \"" +
+            std::to_string(rng()) + "\"}\n\n";
+  std::size_t peak = 0;
+  std::string encoded;
+  {
+    const std::size_t before = heap_in_use();
+    auto encoder = make_content_encoder(GetParam(), EncoderUse::stream);
+    ASSERT_TRUE(encoder);
+    for (std::size_t at = 0; at < text.size(); at += 4096) {
+      const std::size_t mark = encoded.size();
+      ASSERT_TRUE(encoder->write(std::string_view(text).substr(at, 4096), encoded));
+      ASSERT_TRUE(encoder->flush(encoded));
+      // What the output string holds is the test's, not the encoder's.
+      const std::size_t used = heap_in_use() - before;
+      peak = std::max(peak, used > encoded.capacity() ? used - encoded.capacity() : 0);
+      ASSERT_GT(encoded.size(), mark);
+    }
+    ASSERT_TRUE(encoder->finish(encoded));
+  }
+  EXPECT_EQ(decode(GetParam(), encoded), text);
+  std::printf("%s stream encoder: %zu KiB of state at most\n",
+              std::string(http::to_string(GetParam())).c_str(), peak / 1024);
+  EXPECT_LE(peak, 1280u * 1024) << "a stream's encoder must stay small";
 }
 
 INSTANTIATE_TEST_SUITE_P(Codings, Encoders,
