@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../tls/tls_test_peer.hpp"
 #include "httpkit/channel.hpp"
 #include "raw_client.hpp"
 #include "test_server.hpp"
@@ -328,6 +329,30 @@ TEST(StreamBody, HeadDoesNotCallTheGenerator) {
   c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");  // the connection goes on
   RawResponse g = c.read_response();
   EXPECT_EQ(g.body.size(), 5000u);
+}
+
+TEST(StreamBody, GoesThroughTls) {
+  static const test::TestCertificates certs;
+  Counting gen;
+  ServerOptions o = test_options();
+  o.tls = ServerTlsOptions{};
+  o.tls->cert_file = certs.cert;
+  o.tls->key_file = certs.key;
+  TestServer server(
+      [&](const Request&) {
+        Response res;
+        res.body = gen.body(3u << 20, 50000, true);
+        return res;
+      },
+      o);
+  test::TlsClient c(server.server().tls_port(), certs.ca);
+  ASSERT_TRUE(c.handshake());
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  const std::string response = c.response();
+  const std::size_t end = response.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_NE(response.find("Content-Length: 3145728\r\n"), std::string::npos);
+  EXPECT_TRUE(response.compare(end + 4, std::string::npos, expected_body(3u << 20, 50000)) == 0);
 }
 
 TEST(Head, AHandlersContentLengthIsKept) {
