@@ -53,34 +53,9 @@ for tool in nginx wrk ab h2load curl; do
   command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/httpkit-bench.XXXXXX")
-PIDS=()
-
-# Stop what we started, by PID: SIGTERM, bounded wait, SIGKILL.
-cleanup() {
-  local pid i
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || continue
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
+source "$REPO_ROOT/bench/lib/bench.sh"
+bench_init
 source "$REPO_ROOT/scripts/lib/nginx.sh"
-
-wait_for_port() {
-  local port=$1 pid=$2 i
-  for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 # The 1024-byte body httpkit-server sends by default (the first 1024 bytes
 # of its text, apps/common/benchmark_text.hpp); nginx returns the very same bytes.
@@ -91,24 +66,10 @@ start_nginx() {
   NGINX_PORT=$(low_free_port)
   nginx_bench_conf "$WORK/nginx" "$NGINX_PORT" 2 "$WORK/body"
   nginx_start "$WORK/nginx" "$NGINX_PORT" || exit 1
-  PIDS+=("$NGINX_PID")
+  bench_track "$NGINX_PID"
 }
 
-# On the port the kernel picks (--port 0), read back from its start line.
-start_httpkit() {
-  "$HTTPKIT_BIN" --port 0 --bind 127.0.0.1 --threads 2 >"$WORK/httpkit.log" 2>&1 &
-  HTTPKIT_PID=$!
-  PIDS+=("$HTTPKIT_PID")
-  local i
-  HTTPKIT_PORT=""
-  for i in $(seq 1 100); do
-    HTTPKIT_PORT=$(sed -nE 's/.*listen at [^ ]+:([0-9]+).*/\1/p' "$WORK/httpkit.log" | head -1)
-    [ -n "$HTTPKIT_PORT" ] && break
-    sleep 0.1
-  done
-  [ -n "$HTTPKIT_PORT" ] && wait_for_port "$HTTPKIT_PORT" "$HTTPKIT_PID" ||
-    { cat "$WORK/httpkit.log"; echo "httpkit-server did not start" >&2; exit 1; }
-}
+start_httpkit() { bench_start_httpkit "$HTTPKIT_BIN" --threads 2; }
 
 # Both must send the same body, or the comparison is meaningless.
 check_same_body() {
@@ -143,12 +104,6 @@ run_load() {
       fi
       sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' <<<"$out" ;;
   esac
-}
-
-median() {
-  tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{v[NR] = $1} END {
-    if (NR == 0) { print "n/a"; exit }
-    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 main() {
@@ -194,7 +149,7 @@ main() {
     mh=n/a; ratio=n/a
     if [ "$NGINX_ONLY" = 0 ]; then
       mh=$(median <<<"${RESULTS[$tool.httpkit]}")
-      if [ "$mh" != n/a ] && [ "$mn" != n/a ]; then ratio=$(awk -v a="$mh" -v b="$mn" 'BEGIN {printf "%.2f", a / b}'); fi
+      ratio=$(ratio "$mh" "$mn")
     fi
     printf '%-8s | %16s | %16s | %15s\n' "$tool" "$mn" "$mh" "$ratio"
   done

@@ -1,0 +1,75 @@
+# What the benchmarks against nginx share (sourced, not run): a work
+# directory removed on exit, the processes they started stopped by PID,
+# httpkit-server started on a port the kernel picks, and medians.
+#
+#   bench_init                   WORK (a temp dir), PIDS=(), the EXIT trap
+#   bench_track PID              stop PID on exit (SIGTERM, bounded wait, SIGKILL)
+#   bench_start_httpkit BIN ARGS...
+#       starts BIN --port 0 --bind 127.0.0.1 ARGS, reads the port back from
+#       its "listen at ADDR:PORT" line, waits until it answers (bounded);
+#       sets HTTPKIT_PID and HTTPKIT_PORT, or prints its output and exits 1.
+#   wait_for_port PORT PID       true once http://127.0.0.1:PORT/ answers
+#   median <<<"1 2 3"            the median of the numbers (n/a for none)
+#   ratio A B                    A / B with two decimals (n/a if either is)
+
+bench_stop_pid() {
+  local pid=$1 i
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+bench_cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do bench_stop_pid "$pid"; done
+  rm -rf "$WORK"
+}
+
+bench_init() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/httpkit-bench.XXXXXX")
+  PIDS=()
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+bench_track() { PIDS+=("$1"); }
+
+wait_for_port() {
+  local port=$1 pid=$2 i
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+bench_start_httpkit() {
+  local bin=$1 i
+  shift
+  "$bin" --port 0 --bind 127.0.0.1 "$@" >"$WORK/httpkit.log" 2>&1 &
+  HTTPKIT_PID=$!
+  bench_track "$HTTPKIT_PID"
+  HTTPKIT_PORT=""
+  for i in $(seq 1 100); do
+    HTTPKIT_PORT=$(sed -nE 's/.*listen at [^ ]+:([0-9]+).*/\1/p' "$WORK/httpkit.log" | head -1)
+    [ -n "$HTTPKIT_PORT" ] && break
+    sleep 0.1
+  done
+  [ -n "$HTTPKIT_PORT" ] && wait_for_port "$HTTPKIT_PORT" "$HTTPKIT_PID" ||
+    { cat "$WORK/httpkit.log"; echo "httpkit-server did not start" >&2; exit 1; }
+}
+
+median() {
+  tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{v[NR] = $1} END {
+    if (NR == 0) { print "n/a"; exit }
+    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() {
+  if [ "$1" = n/a ] || [ "$2" = n/a ]; then echo n/a; return; fi
+  awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'
+}
