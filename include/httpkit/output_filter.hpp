@@ -37,7 +37,8 @@ struct Header;
 // The head of a streamed response, as the server is about to write it.
 struct OutputHead {
   int status;
-  std::vector<Header>& headers;  // editable; Content-Type is always present
+  std::vector<Header>& headers;  // editable: as the server will write them
+                                 // (a channel's default Content-Type included)
   bool head_method;              // the request was HEAD: no body will follow
 };
 
