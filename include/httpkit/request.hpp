@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -59,6 +60,20 @@ class Request {
 
   bool keep_alive() const { return keep_alive_; }
 
+  // The Host header's name without its port (an IPv6 literal keeps its
+  // brackets), else our own address on the connection (Ring's
+  // :server-name).
+  std::string_view server_name() const;
+  // When the head was parsed (wall clock).
+  std::chrono::system_clock::time_point start_time() const { return start_time_; }
+  // A WebSocket opening request (RFC 6455 §4.2.1): GET with Upgrade:
+  // websocket and Connection: upgrade. Whether as_channel would accept it
+  // (the key, the version) is websocket_handshake_check's matter.
+  bool is_websocket() const;
+  // The body is still to come, for receive_body: the server's body plan
+  // streams it (request_body.hpp). body() is empty then.
+  bool body_pending() const { return body_pending_; }
+
   // The captures of the route a Router chose for this request (empty
   // outside a routed handler). Valid as long as the request; detached()
   // copies them.
@@ -77,12 +92,14 @@ class Request {
   int version_minor_ = 1;
   bool keep_alive_ = true;
   bool secure_ = false;
+  bool body_pending_ = false;
+  std::chrono::system_clock::time_point start_time_{};
 
   void load_addresses() const;
   int fd_ = -1;  // the connection, while the request is on its loop
   mutable bool addresses_loaded_ = false;
   mutable uint16_t remote_port_ = 0, local_port_ = 0;
-  mutable std::string remote_addr_;
+  mutable std::string remote_addr_, local_addr_;
 
   // Only a detached request owns storage: its bytes and its header array.
   std::shared_ptr<const std::string> owned_bytes_;

@@ -85,8 +85,16 @@ StreamBody stream_body(std::unique_ptr<std::istream> in,
 
 // The body kinds: none, owned bytes, bytes that outlive the response (for
 // example a constant), a file, a channel, or a stream.
-using Body =
-    std::variant<std::monostate, std::string, std::string_view, FileBody, ChannelBody, StreamBody>;
+struct BodyHandlers;
+
+// The handler takes the request's body as it arrives (see request_body.hpp,
+// receive_body); its answer comes later.
+struct ReceiveBody {
+  std::shared_ptr<const BodyHandlers> handlers;
+};
+
+using Body = std::variant<std::monostate, std::string, std::string_view, FileBody, ChannelBody,
+                          StreamBody, ReceiveBody>;
 
 struct Response {
   int status = 200;

@@ -20,31 +20,51 @@
 // through the GET handler when no HEAD route exists (the server sends no
 // body), and OPTIONS with `Allow` when no OPTIONS route exists.
 //
+// Per-route body options (request_body.hpp) take effect through the
+// server's body plan, which the router builds from its routes:
+//
+//   app.post("/upload", upload, {.max_body = 2ull << 30, .stream_body = true});
+//   options.body_plan = app.body_plan();  // route lookup at head time
+//   httpkit::Server server(app, options);
+//
+// Without it the options do nothing: every body is read whole, up to
+// ServerOptions::max_body, before the handler runs.
+//
 // Build a router before serving with it; copies share the same routes.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "httpkit/request_body.hpp"
 #include "httpkit/server.hpp"
 
 namespace httpkit {
+
+// How a route takes its requests' bodies (see body_plan()).
+struct RouteOptions {
+  std::optional<std::size_t> max_body = {};  // replaces ServerOptions::max_body (413 beyond)
+  bool stream_body = false;                  // the handler takes the body with receive_body
+};
 
 class Router {
  public:
   Router();
 
   // `method` is matched exactly ("GET"); "*" matches every method.
-  Router& route(std::string_view method, std::string_view pattern, Handler handler);
-  Router& get(std::string_view pattern, Handler handler);
-  Router& post(std::string_view pattern, Handler handler);
-  Router& put(std::string_view pattern, Handler handler);
-  Router& patch(std::string_view pattern, Handler handler);
-  Router& del(std::string_view pattern, Handler handler);
-  Router& head(std::string_view pattern, Handler handler);
-  Router& options(std::string_view pattern, Handler handler);
-  Router& any(std::string_view pattern, Handler handler);
+  Router& route(std::string_view method, std::string_view pattern, Handler handler,
+                RouteOptions options = {});
+  Router& get(std::string_view pattern, Handler handler, RouteOptions options = {});
+  Router& post(std::string_view pattern, Handler handler, RouteOptions options = {});
+  Router& put(std::string_view pattern, Handler handler, RouteOptions options = {});
+  Router& patch(std::string_view pattern, Handler handler, RouteOptions options = {});
+  Router& del(std::string_view pattern, Handler handler, RouteOptions options = {});
+  Router& head(std::string_view pattern, Handler handler, RouteOptions options = {});
+  Router& options(std::string_view pattern, Handler handler, RouteOptions options = {});
+  Router& any(std::string_view pattern, Handler handler, RouteOptions options = {});
 
   // Adds every route of `child` under `prefix` ("/api" + "/users/:id");
   // the child's "/" becomes `prefix` itself.
@@ -54,6 +74,11 @@ class Router {
   Router& not_found(Handler handler);
 
   Response operator()(const Request& request) const;
+
+  // The server's body plan from the routes' options: looks the route up
+  // when a head is parsed (allocating nothing for paths up to 2 KiB); an
+  // unknown route gets the server's defaults. Shares the routes.
+  BodyPlanner body_plan() const;
 
   // The number of routes (after mounts), for diagnostics.
   std::size_t size() const;

@@ -38,12 +38,12 @@ struct Segments {
 };
 
 void add_route(std::vector<MethodRoute>& routes, std::string_view method, Handler handler,
-               std::string_view pattern) {
+               const RouteOptions& options, std::string_view pattern) {
   for (const MethodRoute& r : routes)
     if (r.method == method)
       throw std::invalid_argument("route " + std::string(method) + " " + std::string(pattern) +
                                   " is already defined");
-  routes.push_back({std::string(method), std::move(handler)});
+  routes.push_back({std::string(method), std::move(handler), options});
 }
 
 // Whether `list` ("GET, HEAD") names `method`.
@@ -105,16 +105,18 @@ struct RouteTree::Walk {
       }
       return false;  // on to every other match
     }
-    const Handler* get = nullptr;
+    const MethodRoute* get = nullptr;
     for (const MethodRoute& r : routes) {
       if (r.method == method || r.method == "*") {
         found.handler = &r.handler;
+        found.options = &r.options;
         return true;
       }
-      if (r.method == "GET") get = &r.handler;
+      if (r.method == "GET") get = &r;
     }
     if (method == "HEAD" && get) {
-      found.handler = get;
+      found.handler = &get->handler;
+      found.options = &get->options;
       return true;
     }
     return false;
@@ -173,7 +175,8 @@ struct RouteTree::Walk {
 RouteTree::RouteTree() : root_(std::make_unique<Node>()) {}
 RouteTree::~RouteTree() = default;
 
-void RouteTree::add(std::string_view method, std::string_view pattern, Handler handler) {
+void RouteTree::add(std::string_view method, std::string_view pattern, Handler handler,
+                    const RouteOptions& options) {
   if (pattern.empty() || pattern.front() != '/')
     throw std::invalid_argument("a route pattern starts with '/': " + std::string(pattern));
   if (method.empty() || (method != "*" && !http::text::is_token(method)))
@@ -190,7 +193,7 @@ void RouteTree::add(std::string_view method, std::string_view pattern, Handler h
       if (segments.more)
         throw std::invalid_argument("*capture must be last in " + std::string(pattern));
       name_capture(node->rest_name, segment.substr(1), pattern);
-      add_route(node->rest_routes, method, std::move(handler), pattern);
+      add_route(node->rest_routes, method, std::move(handler), options, pattern);
       return;
     }
     if (!segment.empty() && segment.front() == ':') {
@@ -209,7 +212,7 @@ void RouteTree::add(std::string_view method, std::string_view pattern, Handler h
     }
     node = it->get();
   }
-  add_route(node->routes, method, std::move(handler), pattern);
+  add_route(node->routes, method, std::move(handler), options, pattern);
 }
 
 RouteTree::Found RouteTree::find(std::string_view method, std::string_view path,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "httpkit/request.hpp"
+#include "httpkit/router.hpp"
 #include "httpkit/server.hpp"
 
 namespace httpkit::app {
@@ -24,6 +25,7 @@ inline constexpr std::size_t kMaxCaptures = 16;
 struct MethodRoute {
   std::string method;  // "*": every method
   Handler handler;
+  RouteOptions options;
 };
 
 class RouteTree {
@@ -34,7 +36,8 @@ class RouteTree {
   // Throws std::invalid_argument for a malformed pattern, a capture name
   // that clashes with another route's at the same place, or a method and
   // pattern already routed.
-  void add(std::string_view method, std::string_view pattern, Handler handler);
+  void add(std::string_view method, std::string_view pattern, Handler handler,
+           const RouteOptions& options = {});
 
   // Where a lookup writes what it captured and decoded.
   struct Captures {
@@ -43,8 +46,9 @@ class RouteTree {
     std::span<char> scratch;  // decoded segments; at least the path's length
   };
   struct Found {
-    const Handler* handler = nullptr;  // null: no route for this method
-    bool path_known = false;           // some route matches the path
+    const Handler* handler = nullptr;       // null: no route for this method
+    const RouteOptions* options = nullptr;  // ...and its options
+    bool path_known = false;                // some route matches the path
   };
   // The handler for `method` on `path` (HEAD falls back to GET).
   Found find(std::string_view method, std::string_view path, Captures& captures) const;

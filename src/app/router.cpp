@@ -11,6 +11,7 @@ struct Router::Table {
     std::string method;
     std::string pattern;
     Handler handler;
+    RouteOptions options;
   };
   app::RouteTree tree;
   std::vector<Route> routes;  // as added, for mount()
@@ -43,35 +44,37 @@ class CaptureBinding {
 
 Router::Router() : table_(std::make_shared<Table>()) {}
 
-Router& Router::route(std::string_view method, std::string_view pattern, Handler handler) {
-  table_->tree.add(method, pattern, handler);
-  table_->routes.push_back({std::string(method), std::string(pattern), std::move(handler)});
+Router& Router::route(std::string_view method, std::string_view pattern, Handler handler,
+                      RouteOptions options) {
+  table_->tree.add(method, pattern, handler, options);
+  table_->routes.push_back(
+      {std::string(method), std::string(pattern), std::move(handler), options});
   return *this;
 }
 
-Router& Router::get(std::string_view p, Handler h) {
-  return route("GET", p, std::move(h));
+Router& Router::get(std::string_view p, Handler h, RouteOptions o) {
+  return route("GET", p, std::move(h), o);
 }
-Router& Router::post(std::string_view p, Handler h) {
-  return route("POST", p, std::move(h));
+Router& Router::post(std::string_view p, Handler h, RouteOptions o) {
+  return route("POST", p, std::move(h), o);
 }
-Router& Router::put(std::string_view p, Handler h) {
-  return route("PUT", p, std::move(h));
+Router& Router::put(std::string_view p, Handler h, RouteOptions o) {
+  return route("PUT", p, std::move(h), o);
 }
-Router& Router::patch(std::string_view p, Handler h) {
-  return route("PATCH", p, std::move(h));
+Router& Router::patch(std::string_view p, Handler h, RouteOptions o) {
+  return route("PATCH", p, std::move(h), o);
 }
-Router& Router::del(std::string_view p, Handler h) {
-  return route("DELETE", p, std::move(h));
+Router& Router::del(std::string_view p, Handler h, RouteOptions o) {
+  return route("DELETE", p, std::move(h), o);
 }
-Router& Router::head(std::string_view p, Handler h) {
-  return route("HEAD", p, std::move(h));
+Router& Router::head(std::string_view p, Handler h, RouteOptions o) {
+  return route("HEAD", p, std::move(h), o);
 }
-Router& Router::options(std::string_view p, Handler h) {
-  return route("OPTIONS", p, std::move(h));
+Router& Router::options(std::string_view p, Handler h, RouteOptions o) {
+  return route("OPTIONS", p, std::move(h), o);
 }
-Router& Router::any(std::string_view p, Handler h) {
-  return route("*", p, std::move(h));
+Router& Router::any(std::string_view p, Handler h, RouteOptions o) {
+  return route("*", p, std::move(h), o);
 }
 
 Router& Router::mount(std::string_view prefix, const Router& child) {
@@ -80,7 +83,7 @@ Router& Router::mount(std::string_view prefix, const Router& child) {
   for (const Table::Route& r : child.table_->routes) {
     const std::string pattern =
         std::string(prefix) + (r.pattern == "/" && !prefix.empty() ? "" : r.pattern);
-    route(r.method, pattern, r.handler);
+    route(r.method, pattern, r.handler, r.options);
   }
   return *this;
 }
@@ -92,6 +95,23 @@ Router& Router::not_found(Handler handler) {
 
 std::size_t Router::size() const {
   return table_->routes.size();
+}
+
+BodyPlanner Router::body_plan() const {
+  return [table = table_](const Request& head) {
+    const std::string_view path = head.path();
+    BodyPlan plan;
+    char scratch[kStackScratch];
+    if (path.size() * 2 > sizeof scratch) return plan;  // no route streams such a path
+    app::RouteTree::Captures captures;
+    captures.scratch = {scratch, sizeof scratch};
+    const app::RouteTree::Found found = table->tree.find(head.method(), path, captures);
+    if (found.options) {
+      plan.max_body = found.options->max_body;
+      plan.stream = found.options->stream_body;
+    }
+    return plan;
+  };
 }
 
 Response Router::operator()(const Request& request) const {

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "server/loop_server.hpp"
+#include "server/request_body_stream.hpp"
 #include "server/request_builder.hpp"
 
 namespace httpkit::server {
@@ -13,18 +14,14 @@ namespace {
 // A batch of pipelined responses is written once it grows past this.
 constexpr std::size_t kOutFlushThreshold = 256 * 1024;
 
-constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-
-// The one place a handler is called: what it throws becomes a 500.
+// The one place a handler is called: what it throws becomes a 500, and
+// goes to the error logger with the exception itself.
 Response run_handler(const SharedState& shared, const Request& request) {
   try {
     return shared.handler(request);
-  } catch (const std::exception& e) {
-    if (shared.options.logger)
-      shared.options.logger(LogLevel::error, std::string("handler threw: ") + e.what());
   } catch (...) {
-    if (shared.options.logger)
-      shared.options.logger(LogLevel::error, "handler threw something not a std::exception");
+    log_event(shared.options, server_events::handler_threw);
+    log_error(shared.options, "handler threw", std::current_exception());
   }
   return Response::text("Internal Server Error\n", 500);
 }
@@ -53,6 +50,10 @@ void LoopServer::on_readable(ServerConnection& c, bool peer_closing) {
     return;
   }
   if (r.status == io::IoStatus::closed || r.status == io::IoStatus::failed) {
+    if (c.streaming && c.phase != Phase::busy) {  // a body cut short: its handler hears it
+      close_connection(c, CloseStatus::client_close);
+      return;
+    }
     // The peer closed (or the socket failed): answer what was complete.
     c.close_after_write = true;
     if (c.phase == Phase::busy) return;  // the handler's answer closes it
@@ -70,27 +71,60 @@ void LoopServer::consume(ServerConnection& c, char* data, std::size_t size) {
     drain_input(c);
     return;
   }
-  RequestProgress progress;
-  const std::size_t used = process(c, data, size, progress);
-  if (used < size && !c.close_after_write && !c.closed())
-    stash(c, progress, data + used, size - used);
+  for (;;) {
+    if (c.streaming) {  // body bytes go to the handler from the read buffer
+      const std::size_t used = feed_body(c, data, size);
+      data += used;
+      size -= used;
+      if (c.closed() || c.close_after_write || !size) return;
+      // Paused, or the body ended and its answer is not out: keep the rest.
+      if (c.streaming || busy(c)) return stash(c, RequestProgress{}, data, size);
+    }
+    RequestProgress progress;
+    const std::size_t used = process(c, data, size, progress);
+    if (c.closed() || c.close_after_write) return;
+    data += used;
+    size -= used;
+    if (!size) return;
+    if (!c.streaming) return stash(c, progress, data, size);
+  }
 }
 
 void LoopServer::drain_input(ServerConnection& c) {
-  PendingInput& in = *c.input;
-  const std::size_t used = process(c, in.bytes.data(), in.bytes.size(), in.progress);
-  if (c.closed()) return;
-  if (c.close_after_write) {
-    c.input.reset();
-    return;
+  while (c.input) {
+    PendingInput& in = *c.input;
+    if (c.streaming) {
+      const std::size_t used = feed_body(c, in.bytes.data(), in.bytes.size());
+      if (c.closed()) return;
+      if (c.close_after_write) {
+        c.input.reset();
+        return;
+      }
+      in.bytes.erase(0, used);
+      if (in.bytes.empty()) {
+        c.input.reset();
+        return;
+      }
+      if (c.streaming || busy(c)) return;
+    }
+    const std::size_t used = process(c, in.bytes.data(), in.bytes.size(), in.progress);
+    if (c.closed()) return;
+    if (c.close_after_write) {
+      c.input.reset();
+      return;
+    }
+    in.bytes.erase(0, used);
+    RequestProgress& p = in.progress;
+    if (p.raw_pos > p.body_end) {  // drop chunk framing that was decoded away
+      in.bytes.erase(p.body_end, p.raw_pos - p.body_end);
+      p.raw_pos = p.body_end;
+    }
+    if (in.bytes.empty()) {
+      c.input.reset();
+      return;
+    }
+    if (!c.streaming) return;  // else the rest is the streamed request's body
   }
-  in.bytes.erase(0, used);
-  RequestProgress& p = in.progress;
-  if (p.raw_pos > p.body_end) {  // drop chunk framing that was decoded away
-    in.bytes.erase(p.body_end, p.raw_pos - p.body_end);
-    p.raw_pos = p.body_end;
-  }
-  if (in.bytes.empty()) c.input.reset();
 }
 
 // Keeps the unfinished request (and anything behind it) for the next read.
@@ -119,6 +153,7 @@ std::size_t LoopServer::process(ServerConnection& c, char* base, std::size_t siz
     if (c.closed()) return pos;
     pos += request_end;
     progress = RequestProgress{};
+    if (c.streaming) return pos;  // its body follows: the caller hands it over
     // The next head's deadline runs from its own first byte: update_timer
     // starts a header deadline only for a connection not already reading.
     if (c.phase == Phase::reading) c.phase = Phase::idle;
@@ -153,9 +188,18 @@ LoopServer::Step LoopServer::advance(ServerConnection& c, RequestProgress& p, ch
     p.framing = head.framing;
     p.content_length = head.content_length;
     p.body_end = p.raw_pos = p.head_length;
-    if (p.framing == http::BodyFraming::content_length && p.content_length > options_.max_body) {
+    p.max_body = options_.max_body;
+    if (options_.body_plan && !plan_body(c, head, p)) {
+      fail(c, 500, "Internal Server Error", bytes);
+      return Step::failed;
+    }
+    if (p.framing == http::BodyFraming::content_length && p.content_length > p.max_body) {
       fail(c, 413, "request body too large", bytes);
       return Step::failed;
+    }
+    if (p.stream) {  // the handler is called now and takes the body as it comes
+      request_end = p.head_length;
+      return Step::complete;
     }
     const bool body_missing = (p.framing == http::BodyFraming::content_length &&
                                size - p.head_length < p.content_length) ||
@@ -183,7 +227,9 @@ LoopServer::Step LoopServer::advance(ServerConnection& c, RequestProgress& p, ch
     case http::BodyFraming::chunked: {
       // Decoded bytes move down over the framing they came with, so the
       // body ends up contiguous behind the head.
-      auto step = p.chunked.decode(base + p.raw_pos, size - p.raw_pos, shared_.chunked_limits);
+      http::ChunkedLimits limits = shared_.chunked_limits;
+      limits.max_body = p.max_body;
+      auto step = p.chunked.decode(base + p.raw_pos, size - p.raw_pos, limits);
       if (step.decoded && p.raw_pos != p.body_end)
         std::memmove(base + p.body_end, base + p.raw_pos, step.decoded);
       p.body_end += step.decoded;
@@ -232,12 +278,13 @@ void LoopServer::dispatch(ServerConnection& c, const RequestProgress& p, const c
   }
   parsed_head_base_ = nullptr;
   const Request request = RequestBuilder::from_head(
-      head, {base + p.head_length, p.body_end - p.head_length}, c.fd, stream(c).secure());
+      head, {base + p.head_length, p.body_end - p.head_length}, c.fd, stream(c).secure(), p.stream);
   const ResponseContext ctx{uint8_t(head.version_minor), head.keep_alive && !draining_,
                             head.method == "HEAD"};
+  if (p.stream) begin_body_stream(c, p, head.expect_continue && head.version_minor == 1, ctx);
 
   if (!shared_.pool) {
-    write_response(c, ctx, run_handler(shared_, request));
+    answer(c, ctx, run_handler(shared_, request));
     return;
   }
 
@@ -253,7 +300,8 @@ void LoopServer::dispatch(ServerConnection& c, const RequestProgress& p, const c
         });
       });
   if (!queued) {
-    write_response(c, ctx, Response::text("Service Unavailable: handler queue full\n", 503));
+    log_event(shared_.options, server_events::queue_full);
+    answer(c, ctx, Response::text("Service Unavailable: handler queue full\n", 503));
     return;
   }
   c.phase = Phase::busy;
@@ -268,8 +316,38 @@ void LoopServer::complete_async(int fd, uint32_t generation, const ResponseConte
   c->phase = Phase::idle;
   ResponseContext effective = ctx;
   if (draining_) effective.keep_alive = false;
-  write_response(*c, effective, response);
+  answer(*c, effective, response);
   resume(*c);
+}
+
+void LoopServer::answer(ServerConnection& c, const ResponseContext& ctx, const Response& response) {
+  if (c.streaming && !std::holds_alternative<ReceiveBody>(response.body)) {
+    // Answered without taking the body (a refusal, an error): it is not
+    // read, so the connection ends after the answer, lingering so that the
+    // client reads it.
+    drop_body_stream(c);
+    c.input.reset();
+    c.close_after_write = true;
+    c.linger = true;
+  }
+  write_response(c, ctx, response);
+}
+
+// Asks the server's body plan about the request whose head is parsed;
+// false when the plan threw.
+bool LoopServer::plan_body(ServerConnection& c, const http::RequestHead& head, RequestProgress& p) {
+  BodyPlan plan;
+  try {
+    plan = options_.body_plan(RequestBuilder::from_head(head, {}, c.fd, stream(c).secure()));
+  } catch (...) {
+    if (options_.logger) options_.logger(LogLevel::error, "body_plan threw");
+    return false;
+  }
+  if (plan.max_body) p.max_body = *plan.max_body;
+  // A body streams only if there is one.
+  p.stream = plan.stream && (p.framing == http::BodyFraming::chunked ||
+                             (p.framing == http::BodyFraming::content_length && p.content_length));
+  return true;
 }
 
 }  // namespace httpkit::server

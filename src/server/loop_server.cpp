@@ -4,6 +4,7 @@
 
 #include "io/container_of.hpp"
 #include "io/socket.hpp"
+#include "server/request_body_stream.hpp"
 
 namespace httpkit::server {
 
@@ -17,7 +18,11 @@ SharedState::SharedState(Handler h, const ServerOptions& o, std::size_t process_
   parse_limits.max_headers = o.max_headers;
   chunked_limits.max_body = o.max_body;
   chunked_limits.max_trailers = std::max(o.max_head, o.max_line);
-  if (o.worker_threads > 0) pool = std::make_unique<HandlerPool>(o.worker_threads, o.worker_queue);
+  if (o.executor) {
+    pool = std::make_unique<HandlerPool>(o.executor);
+  } else if (o.worker_threads > 0) {
+    pool = std::make_unique<HandlerPool>(o.worker_threads, o.worker_queue, o.thread_name_prefix);
+  }
 }
 
 LoopServer::LoopServer(SharedState& shared, int listen_fd)
@@ -90,10 +95,14 @@ void LoopServer::close_connection(ServerConnection& c, CloseStatus why) {
   loop_.timers().cancel(c.timer);
   if (serving_ == &c) out_.clear();
   if (c.channel) release_channel(c, why);
+  if (c.streaming)
+    abort_body(
+        c, why == CloseStatus::client_close ? BodyAbort::peer_closed : BodyAbort::server_closed, 0);
   closed_.push_back(c.fd);
 }
 
 void LoopServer::release_closed() {
+  retired_streams_.clear();
   if (closed_.empty()) return;
   for (int fd : closed_) {
     ServerConnection& c = shared_.table.at(fd);
@@ -234,6 +243,12 @@ void LoopServer::update_timer(ServerConnection& c) {
     finish_connection(c);
     return;
   }
+  if (c.streaming) {  // a body streamed to its handler: between reads
+    arm(c, options_.body_timeout);
+    c.phase = Phase::reading;
+    c.in_body = true;
+    return;
+  }
   if (c.input) {
     const bool in_body = c.input->progress.head_length != 0;
     // The header deadline runs from the head's first byte and is not
@@ -276,6 +291,13 @@ void LoopServer::on_connection_timer(io::TimerNode* node) {
     self->close_connection(c);
     return;
   }
+  if (c.streaming && c.phase == Phase::reading && !c.output) {
+    self->count(Deadline::body);
+    self->abort_body(c, BodyAbort::timeout, 408);
+    self->flush(c);
+    if (!c.closed() && !c.output) self->close_connection(c);
+    return;
+  }
   if (c.phase == Phase::reading && c.input && !c.output) {
     self->count(c.in_body ? Deadline::body : Deadline::head);
     self->fail(c, 408, "request timeout", c.input->bytes);
@@ -292,8 +314,20 @@ void LoopServer::on_connection_timer(io::TimerNode* node) {
 // ---------------------------------------------------------------- stopping
 
 void LoopServer::begin_stop() {
-  loop_.post([this] {
-    if (draining_) return;
+  begin_stop(options_.stop_timeout);
+}
+
+void LoopServer::begin_stop(std::chrono::milliseconds timeout) {
+  loop_.post([this, timeout] {
+    const uint64_t now = loop_.now_ms();
+    const uint64_t deadline = now + uint64_t(std::max<int64_t>(0, timeout.count()));
+    if (draining_) {
+      if (stop_timer_.node.armed() && deadline < stop_deadline_ms_) {
+        stop_deadline_ms_ = deadline;
+        loop_.timers().arm(stop_timer_.node, now, deadline - now);
+      }
+      return;
+    }
     draining_ = true;
     for (auto& a : acceptors_)
       a->close();
@@ -305,7 +339,7 @@ void LoopServer::begin_stop() {
         ServingScope scope(*this, c);
         ws_close(c, *c.channel, 1001, "server shutting down");
         if (!c.closed()) flush(c);
-      } else if (c.phase != Phase::busy && !c.input && !c.output) {
+      } else if (c.phase != Phase::busy && !c.input && !c.output && !c.streaming) {
         close_connection(c);
       }
     }
@@ -313,12 +347,14 @@ void LoopServer::begin_stop() {
       loop_.stop();
       return;
     }
-    loop_.timers().arm(stop_timer_.node, loop_.now_ms(), uint64_t(options_.stop_timeout.count()));
+    stop_deadline_ms_ = deadline;
+    loop_.timers().arm(stop_timer_.node, now, deadline - now);
   });
 }
 
 void LoopServer::on_stop_timer(io::TimerNode* node) {
   LoopServer* self = io::container_of<&StopTimer::node>(node).self;
+  log_event(self->options_, server_events::stop_timeout);
   for (std::size_t fd = 0; fd < self->shared_.table.capacity(); ++fd) {
     ServerConnection& c = self->shared_.table.at(int(fd));
     if (c.owner == self) self->close_connection(c);

@@ -35,12 +35,25 @@
 #include "server/handler_pool.hpp"
 #include "server/server_channel.hpp"
 #include "server/server_connection.hpp"
+#include "server/server_log.hpp"
 
 namespace httpkit::server {
+
+struct BodyStream;
+class BodyStreamHandle;
 
 // The deadlines that can end a connection, counted per process and logged
 // when it stops: the first thing to look at when clients report closes.
 enum class Deadline : uint8_t { first_request, head, body, idle, write, handshake, count };
+
+inline std::string_view deadline_event(Deadline d) {
+  static constexpr std::string_view kEvents[] = {
+      server_events::timeout_first_request, server_events::timeout_head,
+      server_events::timeout_body,          server_events::timeout_idle,
+      server_events::timeout_write,         server_events::timeout_handshake};
+  static_assert(std::size(kEvents) == std::size_t(Deadline::count));
+  return kEvents[std::size_t(d)];
+}
 
 // What every loop of a process shares (read-only once running).
 struct SharedState {
@@ -77,8 +90,10 @@ class LoopServer {
   // Runs the loop on the calling thread until the drain completes.
   void run();
   // Thread-safe: stop accepting, close idle connections, finish the rest
-  // within stop_timeout.
+  // within stop_timeout (or `timeout`; again while draining, a shorter
+  // one brings the cut forward).
   void begin_stop();
+  void begin_stop(std::chrono::milliseconds timeout);
 
   std::size_t connection_count() const { return connections_.load(std::memory_order_relaxed); }
 
@@ -127,6 +142,7 @@ class LoopServer {
   bool handshake_over(ServerConnection& c);
   void count(Deadline d) {
     shared_.deadline_closes[std::size_t(d)].fetch_add(1, std::memory_order_relaxed);
+    log_event(options_, deadline_event(d));
   }
 
   // The HTTP/1 request cycle (http1_connection.cpp).
@@ -142,6 +158,27 @@ class LoopServer {
   void fail(ServerConnection& c, int status, std::string_view reason, std::string_view request);
   void complete_async(int fd, uint32_t generation, const ResponseContext& ctx,
                       const Response& response);
+  // A handler's answer to a request: refuses a streamed body it did not take.
+  void answer(ServerConnection& c, const ResponseContext& ctx, const Response& response);
+  bool plan_body(ServerConnection& c, const http::RequestHead& head, RequestProgress& p);
+
+  // Streamed request bodies (request_body_stream.cpp).
+  friend class BodyStreamHandle;
+  void begin_body_stream(ServerConnection& c, const RequestProgress& p, bool expect_continue,
+                         const ResponseContext& ctx);
+  void start_body_stream(ServerConnection& c, const ResponseContext& ctx, const ReceiveBody& body);
+  // Hands body bytes from `data` to the handler; returns how many it took
+  // (fewer when paused, answered or at the body's end).
+  std::size_t feed_body(ServerConnection& c, char* data, std::size_t size);
+  bool deliver(ServerConnection& c, BodyStream& s, std::string_view piece);
+  void end_body(ServerConnection& c, BodyStream& s);
+  // Ends the stream early; `status` (0: none) is answered if it can be.
+  void abort_body(ServerConnection& c, BodyAbort reason, int status);
+  void drop_body_stream(ServerConnection& c);
+  void hold_body(ServerConnection& c);
+  BodyStream* body_stream(const ServerConnection& c);
+  void body_pause_changed(BodyStreamHandle& handle);
+  void body_respond(BodyStreamHandle& handle, Response response);
 
   // Responses onto the stream (response_output.cpp).
   void write_response(ServerConnection& c, const ResponseContext& ctx, const Response& response);
@@ -157,6 +194,16 @@ class LoopServer {
   void release_channel(ServerConnection& c, CloseStatus why);
   void account_output(ServerConnection& c, std::size_t leaving = 0);
   void emit(ServerConnection& c, std::string_view bytes);
+
+  // Streamed HTTP output: output filters and stream bodies (http_stream.cpp).
+  void start_stream(ServerConnection& c, const ResponseContext& ctx, const Response& response);
+  void post_pull(ServerChannel& ch);
+  bool write_stream_head(ServerConnection& c, ServerChannel& ch, int status,
+                         std::span<const Header> headers, const std::string_view* whole);
+  bool write_stream_piece(ServerConnection& c, ServerChannel& ch, std::string_view data, bool flush,
+                          bool last);
+  void pull_stream(ServerConnection& c, ServerChannel& ch);
+  void fail_stream(ServerConnection& c, std::string_view why);
 
   // WebSocket (websocket_connection.cpp).
   void start_websocket(ServerConnection& c, const ResponseContext& ctx, const ChannelBody& body);
@@ -183,12 +230,17 @@ class LoopServer {
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   uint8_t connection_kind_ = 0;
   bool draining_ = false;
+  uint64_t stop_deadline_ms_ = 0;  // when draining: the loop's time of the cut
   std::atomic<std::size_t> connections_{0};
   struct StopTimer {
     io::TimerNode node;
     LoopServer* self = nullptr;
   } stop_timer_;
   std::vector<int> closed_;  // closed this iteration; released after it
+  // Streamed bodies by fd (ServerConnection::streaming says there is one),
+  // and those ended this iteration, freed after it like closed_.
+  std::unordered_map<int, std::unique_ptr<BodyStream>> body_streams_;
+  std::vector<std::unique_ptr<BodyStream>> retired_streams_;
 
   std::string out_;  // responses produced for the connection being served
   std::vector<http::HeaderField> header_storage_;

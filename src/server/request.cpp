@@ -4,13 +4,14 @@
 
 #include <cstring>
 
+#include "http/text.hpp"
 #include "httpkit/request.hpp"
 #include "server/request_builder.hpp"
 
 namespace httpkit {
 
 Request RequestBuilder::from_head(const http::RequestHead& head, std::string_view body, int fd,
-                                  bool secure) {
+                                  bool secure, bool body_pending) {
   Request r;
   r.method_ = head.method;
   r.target_ = head.target;
@@ -22,7 +23,36 @@ Request RequestBuilder::from_head(const http::RequestHead& head, std::string_vie
   r.keep_alive_ = head.keep_alive;
   r.fd_ = fd;
   r.secure_ = secure;
+  r.body_pending_ = body_pending;
+  // A vDSO clock read (tens of nanoseconds): cheaper than keeping a cached
+  // wall clock right across the loop's iterations.
+  r.start_time_ = std::chrono::system_clock::now();
   return r;
+}
+
+std::string_view Request::server_name() const {
+  if (auto host = header("host"); host && !host->empty()) {
+    std::string_view name = *host;
+    if (name.front() == '[') {  // IPv6 literal: the port follows the ']'
+      const std::size_t close = name.find(']');
+      if (close != std::string_view::npos) return name.substr(0, close + 1);
+      return name;
+    }
+    return name.substr(0, name.find(':'));
+  }
+  load_addresses();
+  return local_addr_;
+}
+
+bool Request::is_websocket() const {
+  if (method_ != "GET") return false;
+  bool upgrade = false, connection = false;
+  for (const HeaderView& h : headers_) {
+    if (iequals(h.name, "upgrade") && http::text::list_has(h.value, "websocket")) upgrade = true;
+    if (iequals(h.name, "connection") && http::text::list_has(h.value, "upgrade"))
+      connection = true;
+  }
+  return upgrade && connection;
 }
 
 std::optional<std::string_view> Request::header(std::string_view name) const {
@@ -80,8 +110,17 @@ void Request::load_addresses() const {
   }
   len = sizeof ss;
   if (getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    local_port_ = ss.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port)
-                                          : ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+    char text[INET6_ADDRSTRLEN] = "";
+    if (ss.ss_family == AF_INET) {
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+      inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+      local_port_ = ntohs(v4->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+      local_port_ = ntohs(v6->sin6_port);
+    }
+    local_addr_ = text;
   }
 }
 

@@ -36,6 +36,10 @@ void LoopServer::write_response(ServerConnection& c, const ResponseContext& ctx,
     start_stream(c, ctx, response);
     return;
   }
+  if (auto* receive = std::get_if<ReceiveBody>(&response.body)) {
+    start_body_stream(c, ctx, *receive);  // request_body_stream.cpp
+    return;
+  }
   std::string_view memory_body;
   if (auto* s = std::get_if<std::string>(&response.body)) memory_body = *s;
   if (auto* v = std::get_if<std::string_view>(&response.body)) memory_body = *v;

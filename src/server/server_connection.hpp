@@ -40,6 +40,8 @@ struct RequestProgress {
   http::BodyFraming framing = http::BodyFraming::none;
   uint64_t content_length = 0;
   bool continue_sent = false;
+  bool stream = false;    // the body plan streams this body to the handler
+  uint64_t max_body = 0;  // the limit for this request (the plan's or the server's)
   http::ChunkedDecoder chunked;
 };
 
@@ -90,6 +92,9 @@ struct ServerConnection {
   bool in_body = false;            // the timer is the body timer
   bool handshaking = false;        // a TLS handshake runs: the timer is its deadline
   bool linger = false;             // an error cut a request short: linger before closing
+  // A body is streamed to a handler: its state is the loop's, by fd, for
+  // the request's length only (request_body_stream.cpp).
+  bool streaming = false;
 
   bool closed() const { return phase == Phase::closed; }
 };

@@ -7,6 +7,8 @@
 
 #include "tests/app/fake_request.hpp"
 #include "tests/server/allocation_counter.hpp"
+#include "tests/server/raw_client.hpp"
+#include "tests/server/test_server.hpp"
 
 namespace httpkit {
 namespace {
@@ -201,6 +203,89 @@ TEST(Router, LookupAllocatesNothing) {
   }
   EXPECT_EQ(test::allocations_on_this_thread() - before, 0u);
   (void)c;
+}
+
+// The body plan a router builds from its routes' options.
+TEST(RouterBodyPlan, RouteOptionsBecomeThePlanForThatRoute) {
+  Router r;
+  r.post("/upload/:id", named("upload"), {.max_body = 1ull << 30, .stream_body = true})
+      .post("/small", named("small"), {.max_body = 10})
+      .get("/page", named("page"), {.max_body = 5});
+  const BodyPlanner plan = r.body_plan();
+  FakeRequest upload("POST", "/upload/7?x=1");
+  EXPECT_EQ(plan(*upload).max_body, 1ull << 30);
+  EXPECT_TRUE(plan(*upload).stream);
+  FakeRequest small("POST", "/small");
+  EXPECT_EQ(plan(*small).max_body, 10u);
+  EXPECT_FALSE(plan(*small).stream);
+  FakeRequest head("HEAD", "/page");  // HEAD through GET takes its options
+  EXPECT_EQ(plan(*head).max_body, 5u);
+  FakeRequest unknown("POST", "/nowhere");
+  EXPECT_FALSE(plan(*unknown).max_body);
+  EXPECT_FALSE(plan(*unknown).stream);
+  FakeRequest wrong_method("GET", "/small");
+  EXPECT_FALSE(plan(*wrong_method).max_body);
+
+  Router mounted;  // options survive a mount
+  mounted.mount("/api", r);
+  FakeRequest under("POST", "/api/small");
+  EXPECT_EQ(mounted.body_plan()(*under).max_body, 10u);
+}
+
+TEST(RouterBodyPlan, LookupAllocatesNothing) {
+  Router r;
+  r.post("/upload/:id", named("upload"), {.max_body = 1, .stream_body = true});
+  const BodyPlanner plan = r.body_plan();
+  FakeRequest req("POST", "/upload/abc%20def");
+  const std::size_t before = test::allocations_on_this_thread();
+  const BodyPlan p = plan(*req);
+  EXPECT_EQ(test::allocations_on_this_thread() - before, 0u);
+  EXPECT_TRUE(p.stream);
+}
+
+TEST(RouterBodyPlan, ServedRouteLimitsGive413OnContentLengthAndOnChunked) {
+  Router r;
+  r.post("/small", [](const Request& req) { return Response::text(std::string(req.body())); },
+         {.max_body = 10});
+  r.post("/stream",
+         [](const Request& req) {
+           auto total = std::make_shared<std::size_t>(0);
+           return receive_body(req, {.on_data = [total](const RequestBodyPtr&,
+                                                        std::string_view b) { *total += b.size(); },
+                                     .on_end =
+                                         [total](const RequestBodyPtr& body) {
+                                           body->respond(Response::text(std::to_string(*total)));
+                                         }});
+         },
+         {.max_body = 20, .stream_body = true});
+  ServerOptions o = test::test_options();
+  o.body_plan = r.body_plan();
+  test::TestServer server(r, o);
+  {
+    test::RawClient c(server.port());
+    c.send("POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789");
+    EXPECT_EQ(c.read_response().body, "0123456789");
+    c.send("POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 413);
+  }
+  {
+    test::RawClient c(server.port());
+    c.send(
+        "POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "b\r\n01234567890\r\n0\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 413);
+  }
+  {
+    test::RawClient c(server.port());
+    c.send("POST /stream HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n\r\n01234567890123456789");
+    test::RawResponse ok = c.read_response();
+    EXPECT_EQ(ok.status, 200);
+    EXPECT_EQ(ok.body, "20");
+    c.send(
+        "POST /stream HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "f\r\n012345678901234\r\nf\r\n012345678901234\r\n0\r\n\r\n");
+    EXPECT_EQ(c.read_response().status, 413);
+  }
 }
 
 }  // namespace
