@@ -13,6 +13,7 @@ packages=(
   # peers and load tools for the tests and benchmarks
   curl wrk apache2-utils nghttp2-client nginx-light haproxy
   python3 python3-h11 python3-websockets nodejs chromium openssl
+  python3-requests  # the multipart upload peer (tests/server/upload_peer_test.py)
   sslscan python3-cryptography  # the TLS audit peer; records crafted by tests/peers/tls
   # the experiment's chart and process tools
   gnuplot-nox procps iproute2

@@ -25,6 +25,7 @@ bool ServerChannel::admit(std::size_t bytes) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     if (o.channel_overflow == ServerOptions::Overflow::close) {
       // The peer does not read: there is no point in a polite close.
+      server::log_event(o, server_events::channel_overflow_closed);
       submit({Op::abort, true, 1008, {}, {}});
     }
     return false;
