@@ -44,10 +44,10 @@ class OpenFile {
 // `offset` (to the end when unset). The server says 404 if it cannot open
 // a regular file there.
 struct FileBody {
-  std::string path;
-  std::shared_ptr<const OpenFile> file;
+  std::string path{};
+  std::shared_ptr<const OpenFile> file{};
   uint64_t offset = 0;
-  std::optional<uint64_t> length;
+  std::optional<uint64_t> length{};
 };
 
 struct ChannelHandlers;
@@ -72,7 +72,7 @@ struct ChannelBody {
 // from a whole one otherwise. The write deadline applies while waiting.
 struct StreamBody {
   std::function<std::optional<std::string>()> next;
-  std::optional<uint64_t> length;
+  std::optional<uint64_t> length{};
 };
 
 // A StreamBody reading `in` in pieces of up to `piece_size` bytes until its

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -63,8 +64,12 @@ std::string body_bytes(const Request& request, const Response& response) {
   if (auto* s = std::get_if<std::string>(&response.body)) return std::to_string(s->size());
   if (auto* v = std::get_if<std::string_view>(&response.body)) return std::to_string(v->size());
   if (auto* f = std::get_if<FileBody>(&response.body)) {
+    if (f->length) return std::to_string(*f->length);
+    // The rest of the file from `offset`: serve_files hands it over open.
     struct stat st {};
-    if (::stat(f->path.c_str(), &st) == 0) return std::to_string(st.st_size);
+    const int rc = f->file ? ::fstat(f->file->fd(), &st) : ::stat(f->path.c_str(), &st);
+    if (rc == 0 && uint64_t(st.st_size) >= f->offset)
+      return std::to_string(uint64_t(st.st_size) - f->offset);
   }
   if (std::holds_alternative<std::monostate>(response.body)) return "0";
   return "-";  // a channel: its size is not known when it starts
@@ -81,6 +86,7 @@ struct AccessLog::State {
   std::condition_variable written;  // flush(): the writer caught up
   std::string pending;
   uint64_t queued = 0, done = 0;  // bytes queued and written, ever
+  uint64_t flush_target = 0;      // flush() waits until `done` reaches it
   bool stopping = false;
   std::atomic<bool> reopen_asked{false};
   std::atomic<std::size_t> dropped{0};
@@ -91,7 +97,9 @@ struct AccessLog::State {
     std::string batch;
     std::unique_lock lock(mutex);
     for (;;) {
-      wake.wait_for(lock, options.flush_every);
+      // A predicate, not a bare wait: a flush() or stop that came while the
+      // writer was busy writing must not wait for the next period.
+      wake.wait_for(lock, options.flush_every, [&] { return stopping || flush_target > done; });
       batch.swap(pending);
       const uint64_t upto = queued;
       const bool last = stopping;
@@ -153,6 +161,7 @@ void AccessLog::reopen() {
 void AccessLog::flush() {
   std::unique_lock lock(state_->mutex);
   const uint64_t target = state_->queued;
+  state_->flush_target = std::max(state_->flush_target, target);
   state_->wake.notify_one();
   state_->written.wait(lock, [&] { return state_->done >= target; });
 }

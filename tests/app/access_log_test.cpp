@@ -1,5 +1,6 @@
 #include "httpkit/access_log.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -42,6 +43,25 @@ TEST_F(AccessLogTest, CombinedFormatWithEscapes) {
             "\"http://x/\" \"curl/8\\x01\\x22evil\\x22\"");
   test::FakeRequest head("HEAD", "/");
   EXPECT_NE(combined_log_line(*head, r, {}).find("\" 404 0 \"-\" \"-\""), std::string::npos);
+}
+
+TEST_F(AccessLogTest, FileBodiesLogTheBytesSent) {
+  const fs::path file = dir / "f.bin";
+  std::ofstream(file) << std::string(1000, 'x');
+  test::FakeRequest req("GET", "/f");
+  const auto bytes_of = [&](FileBody body) {
+    Response r;
+    r.body = std::move(body);
+    const std::string line = combined_log_line(*req, r, {});
+    const std::size_t end = line.find(" \"-\" \"-\"");
+    return line.substr(line.rfind(' ', end - 1) + 1, end - line.rfind(' ', end - 1) - 1);
+  };
+  EXPECT_EQ(bytes_of({.path = file.string()}), "1000");
+  FileBody open_range{.file = std::make_shared<OpenFile>(::open(file.c_str(), O_RDONLY)),
+                      .offset = 100};
+  EXPECT_EQ(bytes_of(open_range), "900");  // the rest of an open file
+  open_range.length = 50;
+  EXPECT_EQ(bytes_of(open_range), "50");  // a range
 }
 
 TEST_F(AccessLogTest, WrittenOffThreadAndFlushed) {
