@@ -73,39 +73,17 @@ if [ "$SAVE" = 1 ]; then
   exec > >(tee "$SAVE_FILE") 2>&1
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/httpkit-tls-bench.XXXXXX")
+source "$REPO_ROOT/bench/lib/bench.sh"
+bench_init
 HTTPKIT_PID="" NGINX_PID_OURS=""
-
-stop_pid() {  # SIGTERM, bounded wait, SIGKILL; only our own PIDs
-  local pid=$1 i
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  stop_pid "$HTTPKIT_PID"
-  stop_pid "$NGINX_PID_OURS"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 source "$REPO_ROOT/scripts/lib/nginx.sh"
 source "$REPO_ROOT/scripts/lib/certs.sh"
 make_test_certs "$WORK/certs" || { echo "could not make the test certificates" >&2; exit 1; }
 "$REPO_ROOT/scripts/lib/benchmark_text.py" >"$WORK/body"
 
-wait_for_https() {
-  local port=$1 pid=$2 i
-  for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    curl -s -o /dev/null --max-time 1 --cacert "$WORK/certs/ca.pem" "https://localhost:$port/" && return 0
-    sleep 0.1
-  done
-  return 1
+# httpkit-server's port speaks TLS: bench_start_httpkit probes it over https.
+bench_probe() {
+  curl -s -o /dev/null --max-time 1 --cacert "$WORK/certs/ca.pem" "https://localhost:$1/"
 }
 
 start_servers() {  # start_servers ec|rsa
@@ -121,24 +99,15 @@ start_servers() {  # start_servers ec|rsa
     "$(nginx_tls_lines "$cert" "$key") $suites"
   nginx_start "$WORK/nginx" "$NGINX_PORT" || exit 1
   NGINX_PID_OURS=$NGINX_PID
-  "$HTTPKIT_BIN" --port 0 --bind 127.0.0.1 --threads 2 --tls-cert "$cert" --tls-key "$key" \
-    >"$WORK/httpkit.log" 2>&1 &
-  HTTPKIT_PID=$!
-  HTTPKIT_PORT=""
-  for i in $(seq 1 100); do
-    HTTPKIT_PORT=$(sed -nE 's/.*listen at [^ ]+:([0-9]+).*/\1/p' "$WORK/httpkit.log" | head -1)
-    [ -n "$HTTPKIT_PORT" ] && break
-    sleep 0.1
-  done
-  [ -n "$HTTPKIT_PORT" ] && wait_for_https "$HTTPKIT_PORT" "$HTTPKIT_PID" ||
-    { cat "$WORK/httpkit.log"; echo "httpkit-server did not start with TLS" >&2; exit 1; }
+  bench_track "$NGINX_PID_OURS"
+  bench_start_httpkit "$HTTPKIT_BIN" --threads 2 --tls-cert "$cert" --tls-key "$key"
   PORT_httpkit=$HTTPKIT_PORT
   PORT_nginx=$NGINX_PORT
 }
 
 stop_servers() {
-  stop_pid "$HTTPKIT_PID"; HTTPKIT_PID=""
-  stop_pid "$NGINX_PID_OURS"; NGINX_PID_OURS=""; NGINX_PID=""
+  bench_stop_pid "$HTTPKIT_PID"; HTTPKIT_PID=""
+  bench_stop_pid "$NGINX_PID_OURS"; NGINX_PID_OURS=""; NGINX_PID=""
 }
 
 # Both must send the same body over a verified TLS 1.3 connection.
@@ -229,12 +198,6 @@ cpu_per_op() {
   awk -v t="$1" -v r="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {
     if (r !~ /^[0-9.]+$/ || r * s == 0) { print "n/a"; exit }
     printf "%.1f\n", t / hz * 1e6 / (r * s) }'
-}
-
-median() {
-  tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{v[NR] = $1} END {
-    if (NR == 0) { print "n/a"; exit }
-    if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 LOADS=(wrk h2load full resumed)

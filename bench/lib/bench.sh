@@ -8,7 +8,9 @@
 #       starts BIN --port 0 --bind 127.0.0.1 ARGS, reads the port back from
 #       its "listen at ADDR:PORT" line, waits until it answers (bounded);
 #       sets HTTPKIT_PID and HTTPKIT_PORT, or prints its output and exits 1.
-#   wait_for_port PORT PID       true once http://127.0.0.1:PORT/ answers
+#   wait_for_port PORT PID       true once bench_probe PORT answers (bounded)
+#   bench_probe PORT             GET http://127.0.0.1:PORT/; a script may
+#                                redefine it (bench/tls.sh probes over https)
 #   median <<<"1 2 3"            the median of the numbers (n/a for none)
 #   ratio A B                    A / B with two decimals (n/a if either is)
 
@@ -37,11 +39,13 @@ bench_init() {
 
 bench_track() { PIDS+=("$1"); }
 
+bench_probe() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/"; }
+
 wait_for_port() {
   local port=$1 pid=$2 i
   for i in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || return 1
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && return 0
+    bench_probe "$port" && return 0
     sleep 0.1
   done
   return 1
