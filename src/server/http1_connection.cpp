@@ -340,7 +340,7 @@ bool LoopServer::plan_body(ServerConnection& c, const http::RequestHead& head, R
   try {
     plan = options_.body_plan(RequestBuilder::from_head(head, {}, c.fd, stream(c).secure()));
   } catch (...) {
-    if (options_.logger) options_.logger(LogLevel::error, "body_plan threw");
+    log_error(options_, "body_plan threw", std::current_exception());
     return false;
   }
   if (plan.max_body) p.max_body = *plan.max_body;

@@ -277,7 +277,7 @@ void LoopServer::pull_stream(ServerConnection& c, ServerChannel& ch) {
 // produced before goes out first (as much as the socket takes now), so
 // the peer sees a cut response rather than none.
 void LoopServer::fail_stream(ServerConnection& c, std::string_view why) {
-  if (options_.logger) options_.logger(LogLevel::error, why);
+  log_error(options_, why, nullptr);
   flush(c);
   if (!c.closed()) close_connection(c, CloseStatus::server_close);
 }

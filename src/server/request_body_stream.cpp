@@ -68,8 +68,7 @@ void LoopServer::start_body_stream(ServerConnection& c, const ResponseContext& c
   if (!s || s->handlers || !body.handlers) {
     // receive_body answers a buffered request itself; this one was made
     // by hand, or given twice.
-    if (shared_.options.logger)
-      shared_.options.logger(LogLevel::error, "a ReceiveBody answer for a body not streamed");
+    log_error(shared_.options, "a ReceiveBody answer for a body not streamed", nullptr);
     if (s) drop_body_stream(c);
     c.close_after_write = true;
     c.linger = true;
@@ -126,21 +125,28 @@ std::size_t LoopServer::feed_body(ServerConnection& c, char* data, std::size_t s
   return used;
 }
 
+// Runs a body callback. What it throws is logged and answered 500 (the
+// handler can no longer be trusted to answer); false then.
+namespace {
+template <class Call>
+bool guarded(const ServerOptions& options, BodyStream& s, Call&& call) {
+  try {
+    call();
+    return true;
+  } catch (...) {
+    log_error(options, "a body handler threw", std::current_exception());
+  }
+  s.handle->respond(Response::text("Internal Server Error\n", 500));
+  return false;
+}
+}  // namespace
+
 // Calls on_data; false when the stream ended meanwhile (the callback threw).
 bool LoopServer::deliver(ServerConnection& c, BodyStream& s, std::string_view piece) {
   if (piece.empty()) return true;
   s.handle->received_.fetch_add(piece.size(), std::memory_order_relaxed);
   if (!s.handlers->on_data) return true;
-  try {
-    s.handlers->on_data(s.handle, piece);
-    return true;
-  } catch (const std::exception& e) {
-    if (shared_.options.logger)
-      shared_.options.logger(LogLevel::error, std::string("body handler threw: ") + e.what());
-  } catch (...) {
-    if (shared_.options.logger) shared_.options.logger(LogLevel::error, "body handler threw");
-  }
-  s.handle->respond(Response::text("Internal Server Error\n", 500));
+  if (guarded(shared_.options, s, [&] { s.handlers->on_data(s.handle, piece); })) return true;
   hold_body(c);
   return false;
 }
@@ -149,16 +155,7 @@ void LoopServer::end_body(ServerConnection& c, BodyStream& s) {
   s.ended = true;
   hold_body(c);  // until the answer: requests behind this one wait
   if (!s.handlers->on_end || s.handle->responded_.load(std::memory_order_acquire)) return;
-  try {
-    s.handlers->on_end(s.handle);
-    return;
-  } catch (const std::exception& e) {
-    if (shared_.options.logger)
-      shared_.options.logger(LogLevel::error, std::string("body handler threw: ") + e.what());
-  } catch (...) {
-    if (shared_.options.logger) shared_.options.logger(LogLevel::error, "body handler threw");
-  }
-  s.handle->respond(Response::text("Internal Server Error\n", 500));
+  guarded(shared_.options, s, [&] { s.handlers->on_end(s.handle); });
 }
 
 void LoopServer::abort_body(ServerConnection& c, BodyAbort reason, int status) {
@@ -174,7 +171,7 @@ void LoopServer::abort_body(ServerConnection& c, BodyAbort reason, int status) {
     try {
       handlers->on_abort(handle, reason);
     } catch (...) {
-      if (shared_.options.logger) shared_.options.logger(LogLevel::error, "on_abort threw");
+      log_error(shared_.options, "a body's on_abort threw", std::current_exception());
     }
   }
   if (!status || c.closed()) return;
