@@ -147,7 +147,9 @@ std::optional<std::string> encode_head(const RequestOptions& opts, const Hop& ho
     if (!is_safe_field_value(opts.user_agent)) return "user_agent contains CR, LF or NUL";
     add_field(out, "User-Agent", opts.user_agent);
   }
-  if (!user_encoding && opts.auto_decompress) add_field(out, "Accept-Encoding", "gzip, deflate");
+  // What the response reader decodes (http::ContentDecoder).
+  if (!user_encoding && opts.auto_decompress)
+    add_field(out, "Accept-Encoding", "gzip, deflate, br, zstd");
   if (!user_auth && !hop.strip_credentials) {
     if (opts.basic_auth) {
       add_field(out, "Authorization",

@@ -9,16 +9,15 @@ namespace {
 // counts decoded bytes, after decompression).
 constexpr http::ChunkedLimits kChunkedLimits{UINT64_MAX, 4096, 65536};
 
-std::string_view content_encoding(const http::ResponseHeadView& head, int& count) {
-  std::string_view value;
-  count = 0;
-  for (std::size_t i = 0; i < head.num_headers; ++i) {
-    if (iequals(head.headers[i].name, "content-encoding")) {
-      value = head.headers[i].value;
-      ++count;
-    }
-  }
-  return value;
+// The one coding a response asks us to decode; every Content-Encoding
+// line counts (a stack, or a coding we do not know, passes through
+// undecoded for the caller to see).
+http::ContentEncoding content_encoding(const http::ResponseHeadView& head) {
+  http::ContentEncoding coding;
+  for (std::size_t i = 0; i < head.num_headers; ++i)
+    if (iequals(head.headers[i].name, "content-encoding"))
+      coding = http::parse_content_encoding(head.headers[i].value, coding);
+  return coding;
 }
 
 }  // namespace
@@ -91,10 +90,9 @@ ResponseReader::Result ResponseReader::feed(char* data, std::size_t size, Respon
     framing_ = head.framing;
     remaining_ = head.content_length;
     if (config_.decompress && framing_ != http::BodyFraming::none) {
-      int count = 0;
-      std::string_view coding = content_encoding(head, count);
-      Coding c = count == 1 ? coding_of(coding) : Coding::identity;
-      if (c == Coding::gzip || c == Coding::deflate) inflater_ = std::make_unique<Decompressor>(c);
+      const http::ContentEncoding coding = content_encoding(head);
+      if (coding.kind == http::ContentEncoding::Kind::one)
+        inflater_ = std::make_unique<http::ContentDecoder>(coding.coding);
     }
     ResponseSink::HeadAction action = sink.on_head(head);
     head_buf_.clear();
@@ -165,7 +163,7 @@ ResponseSink::Verdict ResponseReader::deliver(std::string_view piece, ResponseSi
     verdict = sink.on_body(out);
     return verdict == ResponseSink::Verdict::go;
   });
-  if (status == Decompressor::Status::error) {
+  if (status == http::ContentDecoder::Status::error) {
     failure = fail(ErrorKind::protocol, "malformed response body: " + inflater_->error());
     return ResponseSink::Verdict::stop;
   }

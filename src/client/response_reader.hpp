@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "client/decompressor.hpp"
 #include "http/chunked_decoder.hpp"
+#include "http/content_decoder.hpp"
 #include "http/response_parser.hpp"
 #include "httpkit/client.hpp"
 
@@ -67,7 +67,7 @@ class ResponseReader {
 
   // `data` is decoded in place (chunked framing is squeezed out).
   Result feed(char* data, std::size_t size, ResponseSink& sink);
-  // Goes on after a pause with what the decompressor held back.
+  // Goes on after a pause with what the decoder held back.
   Result resume(ResponseSink& sink);
   // The peer closed the connection.
   Result on_eof(ResponseSink& sink);
@@ -84,7 +84,7 @@ class ResponseReader {
  private:
   Result parse_head(char* data, std::size_t size, ResponseSink& sink);
   Result body(char* data, std::size_t size, std::size_t offset, ResponseSink& sink);
-  // Hands one unframed piece on (through the decompressor, if any).
+  // Hands one unframed piece on (through the content decoder, if any).
   ResponseSink::Verdict deliver(std::string_view piece, ResponseSink& sink, Result& failure);
   Result finish_body(std::size_t consumed);
   static Result fail(ErrorKind kind, std::string message, std::size_t consumed = 0);
@@ -101,12 +101,12 @@ class ResponseReader {
   bool keep_alive_ = false;
   bool upgraded_ = false;
   bool tunnel_ = false;
-  bool framing_done_ = false;  // the transfer framing ended; the decompressor may still hold bytes
+  bool framing_done_ = false;  // the transfer framing ended; the decoder may still hold bytes
   int status_ = 0;
   http::BodyFraming framing_ = http::BodyFraming::none;
   uint64_t remaining_ = 0;
   http::ChunkedDecoder chunked_;
-  std::unique_ptr<Decompressor> inflater_;
+  std::unique_ptr<http::ContentDecoder> inflater_;
 };
 
 }  // namespace httpkit::client

@@ -44,6 +44,31 @@ std::string_view to_string(ContentCoding coding) {
   return "identity";
 }
 
+std::optional<ContentCoding> coding_named(std::string_view name) {
+  for (int c = 0; c < 5; ++c)
+    if (iequals(name, to_string(ContentCoding(c)))) return ContentCoding(c);
+  if (iequals(name, "x-gzip")) return ContentCoding::gzip;
+  return std::nullopt;
+}
+
+ContentEncoding parse_content_encoding(std::string_view value, ContentEncoding so_far) {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    const std::string_view item = text::trim_ows(value.substr(0, comma));
+    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    if (item.empty() || so_far.kind == ContentEncoding::Kind::unknown) continue;
+    const std::optional<ContentCoding> coding = coding_named(item);
+    if (!coding) {
+      so_far.kind = ContentEncoding::Kind::unknown;  // whatever else is listed
+    } else if (*coding != ContentCoding::identity) {
+      so_far.kind = so_far.kind == ContentEncoding::Kind::none ? ContentEncoding::Kind::one
+                                                               : ContentEncoding::Kind::stacked;
+      so_far.coding = *coding;
+    }
+  }
+  return so_far;
+}
+
 CodingChoice choose_coding(std::string_view accept_encoding,
                            std::span<const ContentCoding> offered) {
   // The rating of each of our codings (identity at index 0); -1 unrated.
@@ -70,9 +95,7 @@ CodingChoice choose_coding(std::string_view accept_encoding,
       star = q;
       continue;
     }
-    for (int c = 0; c < 5; ++c)
-      if (iequals(item, to_string(ContentCoding(c)))) rating[c] = q;
-    if (iequals(item, "x-gzip")) rating[int(ContentCoding::gzip)] = q;
+    if (const std::optional<ContentCoding> c = coding_named(item)) rating[int(*c)] = q;
   }
   CodingChoice choice;
   if (!any) return choice;

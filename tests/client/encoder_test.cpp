@@ -31,7 +31,7 @@ TEST(Encoder, DefaultHead) {
             "GET /p?a=1&b=x+y&c%26=%C3%A9 HTTP/1.1\r\n"
             "Host: example.com:8080\r\n"
             "User-Agent: httpkit/0.1\r\n"
-            "Accept-Encoding: gzip, deflate\r\n\r\n");
+            "Accept-Encoding: gzip, deflate, br, zstd\r\n\r\n");
 }
 
 TEST(Encoder, FormBodyAndAuth) {
