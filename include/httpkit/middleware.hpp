@@ -44,6 +44,26 @@ Handler wrap_cors(Handler next, CorsOptions options);
 // readable by the handler and later middleware as current_request_id().
 Handler wrap_request_id(Handler next, std::string header_name = "X-Request-Id");
 
+// Request bodies sent with a Content-Encoding (RFC 9110 §8.4): gzip
+// (x-gzip), deflate, br or zstd, one coding ("identity" changes nothing).
+// `next` gets the request with the decoded body, Content-Encoding gone
+// and Content-Length the decoded size. The answers it gives itself: 415
+// with Accept-Encoding for a coding it does not know or a stack of two
+// (§15.5.16), 400 for a corrupt or truncated body, 413 when the decoded
+// body would pass max_decoded. Decoding stops there: a few KiB that
+// inflate to gigabytes (a decompression bomb) cost at most max_decoded
+// plus the decoder's state (64 KiB pieces; zstd windows at most 8 MiB).
+//
+// It decodes bodies the server buffered. A streamed body (a body plan
+// with stream, receive_body) is passed through as sent: its handler sees
+// the raw coding.
+//
+//   app = httpkit::wrap_decode_request(app, {.max_decoded = 1u << 20});
+struct RequestDecodingOptions {
+  std::size_t max_decoded = 8u << 20;  // as ServerOptions::max_body; 413 beyond
+};
+Handler wrap_decode_request(Handler next, RequestDecodingOptions options = {});
+
 // The id wrap_request_id chose for the request being handled on this
 // thread (empty outside it).
 std::string_view current_request_id();

@@ -83,6 +83,12 @@ class Request {
   // A copy that owns all its bytes; used to move a request off its loop.
   Request detached() const;
 
+  // A copy with `body` and `headers` (copied) in place of this one's: for
+  // middleware that rewrites a request (wrap_decode_request). It owns its
+  // bytes like a detached() copy, yet stays on the connection (peer
+  // address, is the same request to the server). body_pending() is false.
+  Request with_body(std::string body, std::span<const HeaderView> headers) const;
+
  private:
   friend class RequestBuilder;
   friend class Router;  // binds the captures for the routed handler's call
@@ -96,6 +102,7 @@ class Request {
   std::chrono::system_clock::time_point start_time_{};
 
   void load_addresses() const;
+  Request copy_bytes() const;
   int fd_ = -1;  // the connection, while the request is on its loop
   mutable bool addresses_loaded_ = false;
   mutable uint16_t remote_port_ = 0, local_port_ = 0;

@@ -139,8 +139,8 @@ uint16_t Request::local_port() const {
   return local_port_;
 }
 
-Request Request::detached() const {
-  load_addresses();
+// Every view in one copy; see detached().
+Request Request::copy_bytes() const {
   // Every view of a request points into one byte range (the head and the
   // body follow each other), except after a chunked body was decoded in
   // place, where they are still inside that range. Copy the span from the
@@ -176,6 +176,14 @@ Request Request::detached() const {
   copy.headers_ = *headers;
   copy.owned_bytes_ = std::move(bytes);
   copy.owned_headers_ = std::move(headers);
+  return copy;
+}
+
+Request Request::detached() const {
+  load_addresses();
+  // A request that already owns its bytes (detached, or made by
+  // with_body, whose body and head are two strings) shares them.
+  Request copy = owned_bytes_ ? *this : copy_bytes();
   copy.fd_ = -1;
   if (!path_params_.empty()) {
     auto owned = std::make_shared<OwnedPathParams>();
@@ -191,6 +199,43 @@ Request Request::detached() const {
     copy.path_params_ = owned->params;
     copy.owned_path_params_ = std::move(owned);
   }
+  return copy;
+}
+
+Request Request::with_body(std::string body, std::span<const HeaderView> headers) const {
+  // The new body is moved in, not copied (it may be megabytes); the head
+  // goes into a second string beside it. One allocation holds both, and
+  // owned_bytes_ aliases the body.
+  struct Storage {
+    std::string body, head;
+  };
+  auto storage = std::make_shared<Storage>();
+  storage->body = std::move(body);
+  std::size_t head_size = method_.size() + target_.size() + path_.size() + query_.size();
+  for (const HeaderView& h : headers)
+    head_size += h.name.size() + h.value.size();
+  storage->head.reserve(head_size);  // views into it stay put
+  auto keep = [&](std::string_view v) -> std::string_view {
+    const std::size_t at = storage->head.size();
+    storage->head.append(v);
+    return {storage->head.data() + at, v.size()};
+  };
+  Request copy = *this;
+  copy.method_ = keep(method_);
+  copy.target_ = keep(target_);
+  copy.path_ = keep(path_);
+  copy.query_ = keep(query_);
+  auto fields = std::make_shared<std::vector<HeaderView>>();
+  fields->reserve(headers.size());
+  for (const HeaderView& h : headers) {
+    const std::string_view name = keep(h.name);
+    fields->push_back({name, keep(h.value)});
+  }
+  copy.headers_ = *fields;
+  copy.owned_headers_ = std::move(fields);
+  copy.body_ = storage->body;
+  copy.body_pending_ = false;
+  copy.owned_bytes_ = std::shared_ptr<const std::string>(storage, &storage->body);
   return copy;
 }
 
