@@ -21,14 +21,20 @@
 // body), and OPTIONS with `Allow` when no OPTIONS route exists.
 //
 // Per-route body options (request_body.hpp) take effect through the
-// server's body plan, which the router builds from its routes:
+// server's body plan, which the router builds from its routes. A Server
+// whose handler is the Router itself sets it when options.body_plan is
+// null; a router wrapped in middleware needs it wired by hand:
 //
 //   app.post("/upload", upload, {.max_body = 2ull << 30, .stream_body = true});
 //   options.body_plan = app.body_plan();  // route lookup at head time
-//   httpkit::Server server(app, options);
+//   httpkit::Server server(httpkit::wrap_request_id(app), options);
 //
-// Without it the options do nothing: every body is read whole, up to
-// ServerOptions::max_body, before the handler runs.
+// Without a plan, every body is read whole, up to ServerOptions::max_body,
+// before the router runs. The router then still applies a route's
+// max_body that is smaller (413), and a stream_body handler still works
+// (receive_body hands it the buffered body in one piece); but a route
+// max_body larger than the server's cannot be honoured: the server has
+// answered 413 at its own limit already.
 //
 // Build a router before serving with it; copies share the same routes.
 #pragma once

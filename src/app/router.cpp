@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "app/route_tree.hpp"
+#include "server/handler_body_plan.hpp"
 
 namespace httpkit {
 
@@ -42,7 +43,25 @@ class CaptureBinding {
 
 }  // namespace
 
-Router::Router() : table_(std::make_shared<Table>()) {}
+// How a Server with a bare Router as its handler gets the routes' body
+// plan without the user wiring it: the server layer cannot name Router
+// (src/server does not depend on src/app), so the Router tells it how to
+// recognise one. Registered by the first Router made, so before any
+// Server can be given one.
+namespace {
+BodyPlanner plan_of_router(const Handler& handler) {
+  if (const Router* router = handler.target<Router>()) return router->body_plan();
+  return {};
+}
+}  // namespace
+
+Router::Router() : table_(std::make_shared<Table>()) {
+  static const bool registered = [] {
+    server::register_handler_body_plan(plan_of_router);
+    return true;
+  }();
+  (void)registered;
+}
 
 Router& Router::route(std::string_view method, std::string_view pattern, Handler handler,
                       RouteOptions options) {
@@ -127,6 +146,13 @@ Response Router::operator()(const Request& request) const {
   captures.scratch = scratch;
   const app::RouteTree::Found found = table_->tree.find(request.method(), path, captures);
   if (found.handler) {
+    // The route's own limit, when the server read the body without the
+    // route's plan (the router wrapped in middleware): a smaller limit
+    // holds here; a larger one could not be honoured (the server refused
+    // the body at its own max_body already).
+    if (found.options && found.options->max_body && !request.body_pending() &&
+        request.body().size() > *found.options->max_body)
+      return Response::text("Content Too Large\n", 413);
     CaptureBinding bound(request.path_params_, {captures.params.data(), captures.count});
     return (*found.handler)(request);
   }

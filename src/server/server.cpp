@@ -17,6 +17,7 @@
 #include "io/socket.hpp"
 #include "io/worker_processes.hpp"
 #include "server/connection_table.hpp"
+#include "server/handler_body_plan.hpp"
 #include "server/loop_server.hpp"
 #include "server/server_log.hpp"
 #include "tls/server_context.hpp"
@@ -373,8 +374,26 @@ struct Server::Impl {
   }
 };
 
+namespace server {
+namespace {
+std::atomic<HandlerBodyPlan> registered_body_plan{nullptr};
+}  // namespace
+
+void register_handler_body_plan(HandlerBodyPlan find) {
+  registered_body_plan.store(find);
+}
+
+BodyPlanner handler_body_plan(const Handler& handler) {
+  const HandlerBodyPlan find = registered_body_plan.load();
+  return find ? find(handler) : BodyPlanner{};
+}
+}  // namespace server
+
 Server::Server(Handler handler, ServerOptions options) : impl_(std::make_unique<Impl>()) {
   server::resolve_loggers(options);
+  // A bare Router plans its routes' bodies itself (router.hpp); a wrapped
+  // one, or any other handler, needs the plan wired by hand.
+  if (!options.body_plan) options.body_plan = server::handler_body_plan(handler);
   impl_->handler = std::move(handler);
   impl_->threads = resolve_threads(options.threads);
   impl_->processes = options.processes > 0
