@@ -11,7 +11,8 @@
 // they are): --static DIR serves DIR under /files/ (a Router mount),
 // --compress compresses every response, --access-log FILE writes the
 // combined log (SIGUSR1 reopens it), --cors ORIGIN (repeatable) answers
-// preflights and allows those origins.
+// preflights and allows those origins, --decode-requests decodes request
+// bodies sent with a Content-Encoding (413 past 8 MiB decoded).
 #include <signal.h>
 
 #include <charconv>
@@ -88,6 +89,7 @@ struct AppFlags {
   bool compress = false;
   std::string access_log;
   std::vector<std::string> cors_origins;
+  bool decode_requests = false;
 };
 
 // `answer` alone, or wrapped as the flags ask: the access log outermost
@@ -108,6 +110,7 @@ httpkit::Handler build_handler(const AppFlags& flags) {
     app = router;
   }
   if (flags.compress) app = httpkit::wrap_compression(std::move(app));
+  if (flags.decode_requests) app = httpkit::wrap_decode_request(std::move(app));
   if (!flags.cors_origins.empty()) {
     httpkit::CorsOptions cors;
     cors.allowed_origins = flags.cors_origins;
@@ -169,6 +172,8 @@ int main(int argc, char** argv) {
   AppFlags flags;
   app.add_option("--static", flags.static_dir, "serve the files under DIR at /files/")
       ->check(CLI::ExistingDirectory);
+  app.add_flag("--decode-requests", flags.decode_requests,
+               "decode request bodies sent gzip, deflate, br or zstd (413 past 8 MiB decoded)");
   app.add_flag("--compress", flags.compress,
                "compress responses (zstd, br, gzip, deflate by Accept-Encoding)");
   app.add_option("--access-log", flags.access_log,
