@@ -7,6 +7,8 @@
 #include "app/content_encoder.hpp"
 #include "httpkit/middleware.hpp"
 #include "tests/app/fake_request.hpp"
+#include "tests/server/raw_client.hpp"
+#include "tests/server/test_server.hpp"
 
 namespace httpkit {
 namespace {
@@ -230,6 +232,36 @@ TEST(DecodeRequest, DecodedRequestDetachesAndKeepsTheRest) {
   EXPECT_EQ(kept->header("host"), "h");
   EXPECT_EQ(kept->header("content-length"), "7");
   EXPECT_FALSE(kept->header("content-encoding"));
+}
+
+TEST(DecodeRequest, OnARealServerBufferedIsDecodedStreamedIsNot) {
+  // /buffered is read whole and decoded; /streamed is the handler's, as
+  // sent (the body plan streams it, receive_body takes it raw).
+  const std::string coded = encoded(http::ContentCoding::gzip, "decoded by the middleware");
+  Handler app = wrap_decode_request([](const Request& req) -> Response {
+    if (!req.body_pending())
+      return Response::text("buffered:" + std::string(req.body()) + ":" +
+                            std::string(req.header("content-length").value_or("-")));
+    auto raw = std::make_shared<std::string>();
+    return receive_body(
+        req, {.on_data = [raw](const RequestBodyPtr&, std::string_view b) { raw->append(b); },
+              .on_end =
+                  [raw](const RequestBodyPtr& body) {
+                    body->respond(Response::text("streamed:" + *raw));
+                  }});
+  });
+  ServerOptions o = test::test_options();
+  o.body_plan = [](const Request& head) { return BodyPlan{.stream = head.path() == "/streamed"}; };
+  test::TestServer server(app, o);
+  for (std::string path : {"/buffered", "/streamed"}) {
+    test::RawClient c(server.port());
+    c.send("POST " + path + " HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\nContent-Length: " +
+           std::to_string(coded.size()) + "\r\n\r\n" + coded);
+    const test::RawResponse r = c.read_response();
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.body,
+              path == "/buffered" ? "buffered:decoded by the middleware:25" : "streamed:" + coded);
+  }
 }
 
 }  // namespace

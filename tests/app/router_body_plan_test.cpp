@@ -35,8 +35,9 @@ Router routes() {
                          },
                      .on_end =
                          [total, pieces, pending = req.body_pending()](const RequestBodyPtr& body) {
-                           body->respond(Response::text(std::to_string(*total) + " " +
-                                                        (pending ? "streamed" : "buffered")));
+                           body->respond(Response::text(
+                               std::to_string(*total) + (pending ? " streamed" : " buffered") +
+                               (pending ? "" : " in " + std::to_string(*pieces))));
                          }});
          },
          {.max_body = 100, .stream_body = true});
@@ -87,7 +88,7 @@ TEST(RouterBodyPlan, AWrappedRouterEnforcesTheSmallerLimit) {
   EXPECT_EQ(post(server.port(), "/large", 50).body, "50");
   EXPECT_EQ(post(server.port(), "/large", 51).status, 413);
   // A stream_body route gets its body buffered, in one piece.
-  EXPECT_EQ(post(server.port(), "/stream", 40).body, "40 buffered");
+  EXPECT_EQ(post(server.port(), "/stream", 40).body, "40 buffered in 1");
 }
 
 }  // namespace
