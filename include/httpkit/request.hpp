@@ -85,8 +85,8 @@ class Request {
 
   // A copy with `body` and `headers` (copied) in place of this one's: for
   // middleware that rewrites a request (wrap_decode_request). It owns its
-  // bytes like a detached() copy, yet stays on the connection (peer
-  // address, is the same request to the server). body_pending() is false.
+  // bytes like a detached() copy, but still knows its connection (the
+  // peer's address is looked up as for this one). body_pending() is false.
   Request with_body(std::string body, std::span<const HeaderView> headers) const;
 
  private:
