@@ -1,6 +1,6 @@
 // libFuzzer target for what the client does with a server's untrusted
 // answer: the response-head parser, the response reader (1xx, Content-Length,
-// chunked, until-close framing) and the gzip/deflate decompressor, driven
+// chunked, until-close framing) and the content decoder, driven
 // the way the client's connection drives them (a read at a time, bytes held
 // back while the application pauses the stream, resumed later), against a
 // sink that enforces a body cap the way the client's exchange does.
@@ -31,9 +31,9 @@
 #include <string_view>
 #include <vector>
 
-#include "client/decompressor.hpp"
 #include "client/response_reader.hpp"
 #include "fuzz_check.hpp"
+#include "http/content_decoder.hpp"
 #include "http/response_parser.hpp"
 #include "httpkit/client.hpp"
 
@@ -176,7 +176,8 @@ class CheckingSink : public ResponseSink {
     FUZZ_CHECK(config_.head_action == HeadAction::keep);
     FUZZ_CHECK(out_.head.framing != http::BodyFraming::none);
     // Inflated bytes come in bounded pieces: a bomb cannot grow a piece.
-    FUZZ_CHECK(!piece.empty() && piece.size() <= std::max(Decompressor::kPiece, largest_read));
+    FUZZ_CHECK(!piece.empty() &&
+               piece.size() <= std::max(http::ContentDecoder::kPiece, largest_read));
     out_.body.append(piece);
     // Exchange::on_body's rule: over the cap, stop reading.
     if (config_.max_body && out_.body.size() > config_.max_body) {

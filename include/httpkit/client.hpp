@@ -151,7 +151,7 @@ struct RequestOptions {
 
   BodyAs as = BodyAs::automatic;
   StreamHandlers stream{};        // used when as == BodyAs::stream
-  bool auto_decompress = true;    // ask for and decode gzip / deflate
+  bool auto_decompress = true;    // ask for and decode gzip, deflate, br, zstd
   uint64_t max_body = 64u << 20;  // decoded body bytes accepted; 0 = no limit
 
   // "http://[user:pass@]host:port" or "https://...". http:// requests go
