@@ -18,6 +18,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,8 +104,7 @@ httpkit::Handler build_handler(const AppFlags& flags) {
     // Every other path is answered as without --static, but under
     // /files/ what the route refuses (an escaped '/' or NUL) is a 404.
     router.not_found([](const httpkit::Request& request) {
-      if (request.path().starts_with("/files/"))
-        return httpkit::Response::text("Not Found\n", 404);
+      if (request.path().starts_with("/files/")) return httpkit::Response::text("Not Found\n", 404);
       return answer(request);
     });
     app = router;
@@ -137,6 +137,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--processes", processes, "worker processes: a number, or auto")
       ->capture_default_str();
+  app.add_option("--accept", options.accept,
+                 "per-loop: a SO_REUSEPORT socket per loop; shared: one socket all loops watch")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, httpkit::ServerOptions::Accept>{
+              {"per-loop", httpkit::ServerOptions::Accept::per_loop},
+              {"shared", httpkit::ServerOptions::Accept::shared}},
+          CLI::ignore_case));
   app.add_option("--max-connections", options.max_connections,
                  "connections the server holds at most (0: no limit but descriptors)")
       ->capture_default_str();

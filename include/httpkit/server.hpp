@@ -33,6 +33,16 @@ struct ServerOptions {
   int threads = 0;    // event loops per process; 0 = one per core
   int processes = 1;  // worker processes; 0 = auto (from the fd limit and max_connections)
   std::size_t max_connections = 0;  // whole server; 0 = as many as descriptors allow
+  // How a process's loops take new connections.
+  //   per_loop: each loop has its own SO_REUSEPORT socket and the kernel
+  //     spreads connections over them by a hash of their addresses: nothing
+  //     shared, but a loop busy with a TLS handshake can have the next
+  //     connection queued behind it while another loop idles.
+  //   shared: one socket per process that every loop watches; a new
+  //     connection wakes one loop that is waiting (EPOLLEXCLUSIVE), as
+  //     nginx's workers share theirs.
+  enum class Accept { per_loop, shared };
+  Accept accept = Accept::per_loop;
 
   // Limits (http-kit's defaults).
   std::size_t max_body = 8u << 20;   // 413 beyond

@@ -16,9 +16,12 @@ namespace httpkit::io {
 namespace {
 
 uint32_t to_epoll(uint32_t events) {
-  uint32_t e = EPOLLET | EPOLLRDHUP;
+  uint32_t e = EPOLLET;
   if (events & kReadable) e |= EPOLLIN;
   if (events & kWritable) e |= EPOLLOUT;
+  // The kernel refuses EPOLLRDHUP beside EPOLLEXCLUSIVE (a listener has
+  // no peer to hang up anyway).
+  e |= (events & kExclusive) ? EPOLLEXCLUSIVE : EPOLLRDHUP;
   return e;
 }
 

@@ -25,6 +25,10 @@ enum EventBits : uint32_t {
   kWritable = 1u << 1,
   kPeerClosed = 1u << 2,  // the peer shut its side (reported with any interest)
   kFailed = 1u << 3,      // an error is pending, or both directions hung up
+  // For add() only: the descriptor is watched by several loops (a shared
+  // listening socket), and a readiness wakes one loop that is waiting
+  // rather than every loop, and never one that is busy.
+  kExclusive = 1u << 4,
 };
 
 class EventLoop {

@@ -16,11 +16,21 @@ constexpr uint64_t kRetryMs = 100;
 
 }  // namespace
 
-Acceptor::Acceptor(io::EventLoop& loop, LoopServer& server, int listen_fd, bool layered)
-    : loop_(loop), server_(server), listen_fd_(listen_fd), layered_(layered) {
+ListenSocket::~ListenSocket() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Acceptor::Acceptor(io::EventLoop& loop, LoopServer& server, std::shared_ptr<ListenSocket> socket,
+                   bool layered, bool shared)
+    : loop_(loop),
+      server_(server),
+      socket_(std::move(socket)),
+      listen_fd_(socket_->fd()),
+      layered_(layered) {
   retry_.self = this;
   retry_.node.fire = &Acceptor::on_retry;
-  loop_.add(listen_fd_, io::kReadable, loop_.register_kind(&Acceptor::on_listener_event, this));
+  const uint32_t events = io::kReadable | (shared ? io::kExclusive : 0u);
+  loop_.add(listen_fd_, events, loop_.register_kind(&Acceptor::on_listener_event, this));
 }
 
 Acceptor::~Acceptor() {
@@ -67,7 +77,7 @@ void Acceptor::accept_all() {
 void Acceptor::close() {
   if (listen_fd_ < 0) return;
   loop_.remove(listen_fd_);
-  ::close(listen_fd_);
+  socket_.reset();
   listen_fd_ = -1;
   paused_ = false;
   loop_.timers().cancel(retry_.node);

@@ -1,7 +1,9 @@
-// Takes new connections off one loop's listening socket: as many as the
-// process may hold, pausing (and retrying on a timer) at the limit or when
-// descriptors run out.
+// Takes new connections off a listening socket for one loop: as many as
+// the process may hold, pausing (and retrying on a timer) at the limit or
+// when descriptors run out.
 #pragma once
+
+#include <memory>
 
 #include "io/event_loop.hpp"
 
@@ -9,10 +11,29 @@ namespace httpkit::server {
 
 class LoopServer;
 
+// A listening descriptor, closed when the last acceptor holding it lets go:
+// a socket of its own per loop (SO_REUSEPORT), or one that all the loops of
+// a process share.
+class ListenSocket {
+ public:
+  explicit ListenSocket(int fd) : fd_(fd) {}
+  ~ListenSocket();
+  ListenSocket(const ListenSocket&) = delete;
+  ListenSocket& operator=(const ListenSocket&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 class Acceptor {
  public:
   // `layered`: the listener's connections get the server's layer (TLS).
-  Acceptor(io::EventLoop& loop, LoopServer& server, int listen_fd, bool layered);
+  // `shared`: other loops accept from the same socket; a new connection
+  // wakes one of them that is waiting (EPOLLEXCLUSIVE), so a loop busy
+  // with a handshake does not hold the next one back.
+  Acceptor(io::EventLoop& loop, LoopServer& server, std::shared_ptr<ListenSocket> socket,
+           bool layered, bool shared);
   ~Acceptor();
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
@@ -23,7 +44,8 @@ class Acceptor {
   void resume_if_paused() {
     if (paused_) accept_all();
   }
-  // Stops listening for good (graceful stop).
+  // Stops listening for good (graceful stop); a shared socket closes when
+  // its last loop stops.
   void close();
 
  private:
@@ -33,6 +55,7 @@ class Acceptor {
 
   io::EventLoop& loop_;
   LoopServer& server_;
+  std::shared_ptr<ListenSocket> socket_;
   int listen_fd_;
   bool layered_;
   bool paused_ = false;

@@ -26,15 +26,16 @@ SharedState::SharedState(Handler h, const ServerOptions& o, std::size_t process_
 }
 
 LoopServer::LoopServer(SharedState& shared, int listen_fd)
-    : LoopServer(shared, {{listen_fd, bool(shared.layer_factory)}}) {}
+    : LoopServer(shared,
+                 {{std::make_shared<ListenSocket>(listen_fd), bool(shared.layer_factory)}}) {}
 
 LoopServer::LoopServer(SharedState& shared, const std::vector<Listener>& listeners)
     : shared_(shared), options_(shared.options), header_storage_(shared.options.max_headers) {
   connection_kind_ = loop_.register_kind(&LoopServer::on_connection_event, this);
   if (shared_.layer_factory) shared_.table.reserve_layers();
   for (const Listener& l : listeners)
-    acceptors_.push_back(
-        std::make_unique<Acceptor>(loop_, *this, l.fd, l.layered && shared_.layer_factory));
+    acceptors_.push_back(std::make_unique<Acceptor>(loop_, *this, l.socket,
+                                                    l.layered && shared_.layer_factory, l.shared));
   loop_.set_after_events([this] { release_closed(); });
   out_.reserve(io::Backend::kReadBufferSize);
   stop_timer_.node.fire = &LoopServer::on_stop_timer;

@@ -74,10 +74,12 @@ struct SharedState {
   SharedState(Handler h, const ServerOptions& o, std::size_t process_limit);
 };
 
-// A listening socket of a loop, and whether its connections get the layer.
+// A listening socket of a loop, whether its connections get the layer, and
+// whether the process's other loops accept from it too.
 struct Listener {
-  int fd;
+  std::shared_ptr<ListenSocket> socket;
   bool layered;
+  bool shared = false;
 };
 
 class LoopServer {

@@ -84,27 +84,30 @@ class ProcessServer {
     shared_.pool.reset();
   }
 
-  // Opens one SO_REUSEPORT listener per loop (two with a separate TLS
-  // port) and starts the loop threads.
+  // Opens the listeners (two with a separate TLS port): one SO_REUSEPORT
+  // socket per loop, or one per process that every loop watches
+  // (ServerOptions::accept). The sockets close when their loops stop.
   void start(int threads) {
     const ServerOptions& o = shared_.options;
     const bool tls = o.tls.has_value();
     const bool split = tls && o.tls_port.has_value();
+    const bool shared = o.accept == ServerOptions::Accept::shared;
     std::vector<std::vector<server::Listener>> per_loop{std::size_t(threads)};
-    try {
-      for (int i = 0; i < threads; ++i) {
-        auto& ls = per_loop[std::size_t(i)];
-        ls.push_back({io::listen_tcp(o.host, i == 0 ? o.port : bound_port_, true), tls && !split});
-        if (i == 0) bound_port_ = io::local_port_of(ls.back().fd);
-        if (!split) continue;
-        ls.push_back({io::listen_tcp(o.host, i == 0 ? *o.tls_port : bound_tls_port_, true), true});
-        if (i == 0) bound_tls_port_ = io::local_port_of(ls.back().fd);
+    auto open = [&](bool first, uint16_t port, uint16_t& bound) {
+      auto socket = std::make_shared<server::ListenSocket>(
+          io::listen_tcp(o.host, first ? port : bound, true));
+      if (first) bound = io::local_port_of(socket->fd());
+      return socket;
+    };
+    for (int i = 0; i < threads; ++i) {
+      auto& ls = per_loop[std::size_t(i)];
+      const bool first = i == 0;
+      if (first || !shared) {
+        ls.push_back({open(first, o.port, bound_port_), tls && !split, shared});
+        if (split) ls.push_back({open(first, *o.tls_port, bound_tls_port_), true, shared});
+      } else {
+        ls = per_loop[0];
       }
-    } catch (...) {
-      for (auto& ls : per_loop)
-        for (const server::Listener& l : ls)
-          close(l.fd);
-      throw;
     }
     if (tls && !split) bound_tls_port_ = bound_port_;
     for (auto& ls : per_loop)
