@@ -260,6 +260,7 @@ Response Files::send(const Request& req, Found& found) const {
   if (found.bytes && found.bytes->size() == size) {
     r.body = *found.bytes;
   } else {
+    body.length = size;  // known from the lookup: the server need not fstat again
     r.body = std::move(body);
   }
   return r;

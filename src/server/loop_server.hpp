@@ -186,7 +186,8 @@ class LoopServer {
   void write_response(ServerConnection& c, const ResponseContext& ctx, const Response& response);
   void flush(ServerConnection& c);
   void write_with_body(ServerConnection& c, std::string_view body);
-  void send_file(ServerConnection& c, int file_fd, off_t offset, std::size_t length);
+  void send_file(ServerConnection& c, std::shared_ptr<const OpenFile> file, off_t offset,
+                 std::size_t length);
   bool continue_output(ServerConnection& c);
 
   // Channels (channel_plumbing.cpp).

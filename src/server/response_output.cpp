@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 
 #include "server/http_stream.hpp"
 #include "server/loop_server.hpp"
@@ -43,21 +45,30 @@ void LoopServer::write_response(ServerConnection& c, const ResponseContext& ctx,
   std::string_view memory_body;
   if (auto* s = std::get_if<std::string>(&response.body)) memory_body = *s;
   if (auto* v = std::get_if<std::string_view>(&response.body)) memory_body = *v;
-  int file_fd = -1;
+  std::shared_ptr<const OpenFile> file;
   std::size_t file_offset = 0, file_size = 0;
   if (auto* f = std::get_if<FileBody>(&response.body)) {
-    // The connection owns its own descriptor: a shared OpenFile is dup'ed.
-    file_fd = f->file ? fcntl(f->file->fd(), F_DUPFD_CLOEXEC, 0)
-                      : open(f->path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
-    if (file_fd < 0 || fstat(file_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      if (file_fd >= 0) close(file_fd);
+    // An open file is shared, not dup'ed: sendfile and pread take their
+    // offset from the connection, never from the descriptor.
+    file = f->file;
+    if (!file) {
+      const int fd = open(f->path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) file = std::make_shared<const OpenFile>(fd);
+    }
+    // An open file handed over with its range (serve_files, which checked
+    // it) is not asked again; otherwise the file says how long it is.
+    std::optional<uint64_t> size;
+    if (f->file && f->length) {
+      size = f->offset + *f->length;
+    } else if (struct stat st{}; file && fstat(file->fd(), &st) == 0 && S_ISREG(st.st_mode)) {
+      size = uint64_t(st.st_size);
+    }
+    if (!size) {
       write_response(c, ctx, Response::not_found());
       return;
     }
-    const uint64_t size = uint64_t(st.st_size);
-    file_offset = std::size_t(std::min(f->offset, size));
-    file_size = std::size_t(std::min(f->length.value_or(size), size - file_offset));
+    file_offset = std::size_t(std::min(f->offset, *size));
+    file_size = std::size_t(std::min(f->length.value_or(*size), *size - file_offset));
   }
 
   const bool no_body = response.status < 200 || response.status == 204 || response.status == 304;
@@ -69,7 +80,7 @@ void LoopServer::write_response(ServerConnection& c, const ResponseContext& ctx,
   head.server = options_.server_header;
   head.headers = response.headers;
   head.framing = no_body ? http::BodyFraming::none : http::BodyFraming::content_length;
-  head.content_length = file_fd >= 0 ? file_size : memory_body.size();
+  head.content_length = file ? file_size : memory_body.size();
   // A handler that answers HEAD itself may say how long the GET would be.
   if (ctx.head_method && !no_body) {
     if (auto length = declared_length(response.headers)) head.content_length = *length;
@@ -78,12 +89,8 @@ void LoopServer::write_response(ServerConnection& c, const ResponseContext& ctx,
   if (!head.keep_alive) c.close_after_write = true;
 
   const bool send_body = !no_body && !ctx.head_method;
-  if (file_fd >= 0) {
-    if (send_body && file_size) {
-      send_file(c, file_fd, off_t(file_offset), file_size);
-    } else {
-      close(file_fd);
-    }
+  if (file) {
+    if (send_body && file_size) send_file(c, std::move(file), off_t(file_offset), file_size);
     return;
   }
   if (!send_body || memory_body.empty()) return;
@@ -129,14 +136,12 @@ void LoopServer::write_with_body(ServerConnection& c, std::string_view body) {
   out_.clear();
 }
 
-void LoopServer::send_file(ServerConnection& c, int file_fd, off_t offset, std::size_t length) {
+void LoopServer::send_file(ServerConnection& c, std::shared_ptr<const OpenFile> file, off_t offset,
+                           std::size_t length) {
   flush(c);
-  if (c.closed()) {
-    close(file_fd);
-    return;
-  }
+  if (c.closed()) return;
   if (!c.output) c.output = std::make_unique<PendingOutput>();
-  c.output->file_fd = file_fd;
+  c.output->file = std::move(file);
   c.output->file_offset = offset;
   c.output->file_remaining = length;
   continue_output(c);  // what the socket does not take now waits for kWritable
@@ -154,7 +159,7 @@ bool LoopServer::continue_output(ServerConnection& c) {
     out.offset += r.bytes;
   }
   while (r.done() && out.file_remaining) {
-    r = s.send_file(out.file_fd, out.file_offset, out.file_remaining);
+    r = s.send_file(out.file->fd(), out.file_offset, out.file_remaining);
     if (r.done()) out.file_remaining -= r.bytes;
   }
   if (r.status == io::IoStatus::again) {

@@ -25,6 +25,10 @@
 #include "http/request_parser.hpp"
 #include "io/timer_wheel.hpp"
 
+namespace httpkit {
+class OpenFile;  // response.hpp
+}
+
 namespace httpkit::server {
 
 class LoopServer;
@@ -56,16 +60,10 @@ struct PendingInput {
 struct PendingOutput {
   std::string bytes;
   std::size_t offset = 0;
-  int file_fd = -1;  // owned
+  std::shared_ptr<const OpenFile> file{};  // shared with the cache of serve_files
   off_t file_offset = 0;
   std::size_t file_remaining = 0;
 
-  PendingOutput() = default;
-  PendingOutput(const PendingOutput&) = delete;
-  PendingOutput& operator=(const PendingOutput&) = delete;
-  ~PendingOutput() {
-    if (file_fd >= 0) ::close(file_fd);
-  }
   std::size_t unsent_bytes() const { return bytes.size() - offset; }
 };
 
