@@ -89,20 +89,31 @@ check_same_files() {
   printf '  %-8s response head %s B for %s\n' "$name" "$(wc -c <"$WORK/$name.hdr")" "${FILES[-1]}"
 }
 
-# run_wrk PORT FILE -> "req/s MB/s" (or "ERR ERR" when wrk saw errors).
+# run_wrk NAME PORT FILE -> "req/s MB/s server-us wrk-us" (or ERR for all
+# when wrk saw errors): the last two are the CPU time per request of the
+# server's processes and of wrk itself. With both on the same 2 cores, they
+# say how much of the rate a faster server could still win.
 run_wrk() {
-  local out
-  out=$(timeout $((DURATION + 30)) wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" \
-    "http://127.0.0.1:$1/files/$2" 2>&1) || true
-  if grep -qE 'Socket errors|Non-2xx' <<<"$out"; then
-    echo "ERR ERR"
-    echo "$out" >>"$WORK/errors.log"
+  local name=$1 port=$2 file=$3 out c0 c1 t0 t1 secs
+  local pids=$HTTPKIT_PID
+  [ "$name" = nginx ] && pids=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+  c0=$(cpu_ticks $pids) t0=$(date +%s.%N)
+  out=$( { TIMEFORMAT='%U %S'; time timeout $((DURATION + 30)) wrk -t2 -c"$CONNECTIONS" \
+    -d"${DURATION}s" "http://127.0.0.1:$port/files/$file" >"$WORK/wrk.out" 2>&1; } 2>&1) || true
+  c1=$(cpu_ticks $pids) t1=$(date +%s.%N)
+  if grep -qE 'Socket errors|Non-2xx' "$WORK/wrk.out"; then
+    echo "ERR ERR ERR ERR"
+    cat "$WORK/wrk.out" >>"$WORK/errors.log"
     return
   fi
   local rps bytes
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  bytes=$(stat -c %s "$ROOT/$2")
-  awk -v r="$rps" -v b="$bytes" 'BEGIN {printf "%s %.1f\n", r, r * b / 1048576}'
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk.out")
+  bytes=$(stat -c %s "$ROOT/$file")
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
+  awk -v r="$rps" -v b="$bytes" -v server="$(cpu_per_op $((c1 - c0)) "$rps" "$secs")" \
+    -v client="$out" -v s="$secs" 'BEGIN {
+      split(client, t, " ")
+      printf "%s %.1f %s %.1f\n", r, r * b / 1048576, server, (t[1] + t[2]) * 1e6 / (r * s) }'
 }
 
 main() {
@@ -112,7 +123,7 @@ main() {
   start_nginx
   bench_start_httpkit "$HTTPKIT_BIN" --threads 2 --static "$ROOT"
   declare -A PORT=([nginx]=$NGINX_PORT [httpkit]=$HTTPKIT_PORT)
-  local s f r order rps mbs
+  local s f r order rps mbs scpu wcpu
   for s in nginx httpkit; do check_same_files "$s" "${PORT[$s]}"; done
 
   echo "warm-up..."
@@ -122,16 +133,19 @@ main() {
     done
   done
 
-  declare -A RPS=() MBS=()
+  declare -A RPS=() MBS=() SCPU=() WCPU=()
   for f in "${FILES[@]}"; do
     for r in $(seq 1 "$ROUNDS"); do
       # Alternate which server goes first, so drifts land on both.
       if ((r % 2)); then order="nginx httpkit"; else order="httpkit nginx"; fi
       for s in $order; do
-        read -r rps mbs < <(run_wrk "${PORT[$s]}" "$f")
-        printf '  %-7s round %d  %-8s %12s req/s %10s MB/s\n' "$f" "$r" "$s" "$rps" "$mbs"
+        read -r rps mbs scpu wcpu < <(run_wrk "$s" "${PORT[$s]}" "$f")
+        printf '  %-7s round %d  %-8s %12s req/s %10s MB/s  CPU us/req: server %6s, wrk %6s\n' \
+          "$f" "$r" "$s" "$rps" "$mbs" "$scpu" "$wcpu"
         RPS[$f.$s]+="$rps "
         MBS[$f.$s]+="$mbs "
+        SCPU[$f.$s]+="$scpu "
+        WCPU[$f.$s]+="$wcpu "
       done
     done
   done
@@ -148,6 +162,12 @@ main() {
       "$(median <<<"${MBS[$f.nginx]}")" "$(median <<<"${MBS[$f.httpkit]}")"
   done
   echo "(medians of $ROUNDS round(s); ERR = wrk reported socket errors or non-2xx, not counted)"
+  echo "CPU per request, medians in microseconds (server processes / wrk):"
+  for f in "${FILES[@]}"; do
+    printf '  %-7s nginx %s / %s, httpkit %s / %s\n' "$f" \
+      "$(median <<<"${SCPU[$f.nginx]}")" "$(median <<<"${WCPU[$f.nginx]}")" \
+      "$(median <<<"${SCPU[$f.httpkit]}")" "$(median <<<"${WCPU[$f.httpkit]}")"
+  done
   echo "load after: $(uptime)"
   if [ -s "$WORK/errors.log" ]; then
     echo "--- wrk output of failed runs (tail) ---"

@@ -29,6 +29,8 @@
 #
 # Usage: bench/tls.sh [--rounds N] [--duration S] [--handshake-time S]
 #                     [--certs ec,rsa] [--quick] [--bin-dir DIR] [--save] [--tag WHAT]
+#                     [--httpkit-args "ARGS"]
+#   --httpkit-args  more httpkit-server flags (e.g. "--accept shared")
 #   --save   also write the whole output to bench/results/<date>-tls.txt
 #            (<date>-tls-WHAT.txt with --tag WHAT)
 
@@ -40,6 +42,7 @@ HS_TIME=5
 CERTS=ec,rsa
 SAVE=0
 TAG=""
+HTTPKIT_ARGS=""
 TLS13_SUITES=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=${HTTPKIT_BIN_DIR:-build/bin}
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
     --bin-dir) BIN_DIR=$2; shift 2 ;;
     --save) SAVE=1; shift ;;
     --tag) TAG=-$2; shift 2 ;;
+    --httpkit-args) HTTPKIT_ARGS=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
@@ -100,7 +104,8 @@ start_servers() {  # start_servers ec|rsa
   nginx_start "$WORK/nginx" "$NGINX_PORT" || exit 1
   NGINX_PID_OURS=$NGINX_PID
   bench_track "$NGINX_PID_OURS"
-  bench_start_httpkit "$HTTPKIT_BIN" --threads 2 --tls-cert "$cert" --tls-key "$key"
+  # shellcheck disable=SC2086  # HTTPKIT_ARGS is a list of flags
+  bench_start_httpkit "$HTTPKIT_BIN" --threads 2 --tls-cert "$cert" --tls-key "$key" $HTTPKIT_ARGS
   PORT_httpkit=$HTTPKIT_PORT
   PORT_nginx=$NGINX_PORT
 }
@@ -177,29 +182,13 @@ run_load() {
   esac
 }
 
-# CPU time (clock ticks) the server's processes used so far: httpkit's one
-# process (all its loops), nginx's workers. On a shared host the rate
-# depends on what else runs; the server's CPU per request or handshake
-# much less, so it is printed beside the rate.
+# The server's processes, for cpu_ticks (bench.sh): httpkit's one process
+# (all its loops), nginx's workers. On a shared host the rate depends on
+# what else runs; the server's CPU per request or handshake much less, so
+# it is printed beside the rate.
 server_pids() {
   if [ "$1" = httpkit ]; then echo "$HTTPKIT_PID"; else pgrep -P "$NGINX_PID_OURS" | tr '\n' ' '; fi
 }
-cpu_ticks() {
-  local total=0 p stat
-  for p in "$@"; do
-    stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    stat=${stat##*) }  # past the command name
-    total=$((total + $(awk '{print $12 + $13}' <<<"$stat")))
-  done
-  echo "$total"
-}
-# cpu_per_op TICKS RATE SECONDS -> microseconds of server CPU per request/connection
-cpu_per_op() {
-  awk -v t="$1" -v r="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-    if (r !~ /^[0-9.]+$/ || r * s == 0) { print "n/a"; exit }
-    printf "%.1f\n", t / hz * 1e6 / (r * s) }'
-}
-
 LOADS=(wrk h2load full resumed)
 SERVERS=(httpkit nginx)
 declare -A RESULTS=() CPU=()
@@ -208,6 +197,7 @@ main() {
   local commit cert s load r rate pids c0 c1 t0 t1 cpu
   commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo -)
   echo "tls: $ROUNDS round(s); wrk and h2load ${DURATION}s, s_time ${HS_TIME}s; certificates $CERTS"
+  [ -z "$HTTPKIT_ARGS" ] || echo "httpkit-server flags added: $HTTPKIT_ARGS"
   echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, $(nproc) cores (client and servers share them)"
   echo "  $(openssl version); httpkit-server --threads 2; nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), 2 workers"
   for cert in ${CERTS//,/ }; do

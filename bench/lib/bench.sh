@@ -13,6 +13,8 @@
 #                                redefine it (bench/tls.sh probes over https)
 #   median <<<"1 2 3"            the median of the numbers (n/a for none)
 #   ratio A B                    A / B with two decimals (n/a if either is)
+#   cpu_ticks PID...             clock ticks of CPU the processes used so far
+#   cpu_per_op TICKS RATE SECS   microseconds of CPU per request/connection
 
 bench_stop_pid() {
   local pid=$1 i
@@ -76,4 +78,20 @@ median() {
 ratio() {
   if [ "$1" = n/a ] || [ "$2" = n/a ]; then echo n/a; return; fi
   awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'
+}
+
+# CPU time (clock ticks) that processes PID... used so far.
+cpu_ticks() {
+  local total=0 p stat
+  for p in "$@"; do
+    stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    stat=${stat##*) }  # past the command name
+    total=$((total + $(awk '{print $12 + $13}' <<<"$stat")))
+  done
+  echo "$total"
+}
+cpu_per_op() {
+  awk -v t="$1" -v r="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    if (r !~ /^[0-9.]+$/ || r * s == 0) { print "n/a"; exit }
+    printf "%.1f\n", t / hz * 1e6 / (r * s) }'
 }
