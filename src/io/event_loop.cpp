@@ -1,5 +1,7 @@
 #include "io/event_loop.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,8 +107,39 @@ void EventLoop::run_once(int max_wait_ms) {
   backend_.submit();
 }
 
+namespace {
+
+// sendfile(2) has no MSG_NOSIGNAL: a peer that resets a connection in the
+// middle of a file raises SIGPIPE, whose default action ends the process
+// (silently: it is not a crash the kernel logs). The loop's thread blocks
+// it while the loop runs, so the call fails with EPIPE instead, and takes
+// what it left pending before restoring the mask: the process's own
+// disposition of SIGPIPE is the application's, untouched.
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &previous_);
+  }
+  ~SigpipeBlocked() {
+    const timespec now{0, 0};
+    while (sigtimedwait(&pipe_, nullptr, &now) == SIGPIPE) {
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t pipe_, previous_;
+};
+
+}  // namespace
+
 void EventLoop::run() {
   owner_ = std::this_thread::get_id();
+  const SigpipeBlocked sigpipe_blocked;
   while (!stopping_.load(std::memory_order_acquire))
     run_once(-1);
   // Tasks posted before stop() still run: a sender may be waiting on them.

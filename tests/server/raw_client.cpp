@@ -43,6 +43,14 @@ RawClient::~RawClient() {
   if (fd_ >= 0) close(fd_);
 }
 
+void RawClient::reset() {
+  if (fd_ < 0) return;
+  const linger abort_on_close{1, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  close(fd_);
+  fd_ = -1;
+}
+
 void RawClient::send(std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);

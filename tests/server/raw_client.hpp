@@ -54,6 +54,8 @@ class RawClient {
   // This socket's receive buffer as the kernel sizes it.
   std::size_t receive_buffer() const;
   bool ok() const { return fd_ >= 0; }
+  // Closes with a reset (SO_LINGER 0), as a client that gives up does.
+  void reset();
 
  private:
   bool fill();
