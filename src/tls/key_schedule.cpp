@@ -1,9 +1,10 @@
 // The key schedule's last step (RFC 8446 §7.1, §7.3): HKDF-Expand-Label on
 // a traffic secret gives the record key, the IV and, for KeyUpdate, the
-// next secret. HKDF-Expand is RFC 5869 §2.3 over OpenSSL's one-shot HMAC.
+// next secret. HKDF-Expand is RFC 5869 §2.3 over OpenSSL's HMAC.
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -29,11 +30,43 @@ std::size_t key_size(CipherSuite suite) {
 // The longest HkdfLabel: length, label<7..255>, context<0..255>.
 constexpr std::size_t kMaxInfo = 2 + 1 + 255 + 1 + 255;
 
+// A thread's HMAC context for `md`, keyed anew for each use. OpenSSL 3's
+// one-shot HMAC() fetches the HMAC implementation and the digest by name
+// on every call: 3.6 µs against 1.3 µs for re-keying a kept context, and
+// a handshake expands four labels.
+EVP_MAC_CTX* hmac_context(const EVP_MD* md) {
+  struct Contexts {
+    EVP_MAC_CTX* sha256 = nullptr;
+    EVP_MAC_CTX* sha384 = nullptr;
+    ~Contexts() {
+      EVP_MAC_CTX_free(sha256);
+      EVP_MAC_CTX_free(sha384);
+    }
+  };
+  thread_local Contexts contexts;
+  const bool sha384 = EVP_MD_get_size(md) == 48;
+  EVP_MAC_CTX*& ctx = sha384 ? contexts.sha384 : contexts.sha256;
+  if (ctx) return ctx;
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr);
+  EVP_MAC_CTX* made = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+  EVP_MAC_free(mac);  // the context holds its own reference
+  char digest[] = "SHA384";
+  if (!sha384) std::memcpy(digest, "SHA256", sizeof digest);
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (!made || EVP_MAC_CTX_set_params(made, params) != 1) {
+    EVP_MAC_CTX_free(made);
+    throw std::runtime_error("HMAC unavailable");
+  }
+  return ctx = made;
+}
+
 // HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) | info | i).
 void hkdf_expand(const EVP_MD* md, std::span<const uint8_t> prk, std::span<const uint8_t> info,
                  std::span<uint8_t> out) {
   const std::size_t hash = static_cast<std::size_t>(EVP_MD_get_size(md));
   if (out.size() > 255 * hash || info.size() > kMaxInfo) throw std::length_error("hkdf_expand");
+  EVP_MAC_CTX* hmac = hmac_context(md);
   uint8_t block[EVP_MAX_MD_SIZE + kMaxInfo + 1];
   uint8_t t[EVP_MAX_MD_SIZE];
   std::size_t t_size = 0;
@@ -42,9 +75,10 @@ void hkdf_expand(const EVP_MD* md, std::span<const uint8_t> prk, std::span<const
     std::memcpy(block, t, t_size);
     std::memcpy(block + t_size, info.data(), info.size());
     block[t_size + info.size()] = static_cast<uint8_t>(i);
-    unsigned int len = 0;
-    if (!HMAC(md, prk.data(), static_cast<int>(prk.size()), block, t_size + info.size() + 1, t,
-              &len)) {
+    std::size_t len = 0;
+    if (EVP_MAC_init(hmac, prk.data(), prk.size(), nullptr) != 1 ||
+        EVP_MAC_update(hmac, block, t_size + info.size() + 1) != 1 ||
+        EVP_MAC_final(hmac, t, &len, sizeof t) != 1) {
       throw std::runtime_error("HMAC failed");
     }
     t_size = len;
@@ -54,6 +88,9 @@ void hkdf_expand(const EVP_MD* md, std::span<const uint8_t> prk, std::span<const
   }
   OPENSSL_cleanse(t, sizeof t);
   OPENSSL_cleanse(block, sizeof block);
+  // The kept context must not hold the secret's pads until the next use.
+  static constexpr uint8_t kNoKey[EVP_MAX_MD_SIZE] = {};
+  EVP_MAC_init(hmac, kNoKey, hash, nullptr);
 }
 
 }  // namespace
