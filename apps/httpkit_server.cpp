@@ -176,6 +176,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"required", "optional"}))
       ->capture_default_str();
   deadline("--tls-handshake-timeout", tls.handshake_timeout, "ms a TLS handshake may take");
+  bool openssl_records = false;
+  app.add_flag("--tls-openssl-records", openssl_records,
+               "TLS 1.3 connections keep OpenSSL's record layer (~14 KB idle each)");
   AppFlags flags;
   app.add_option("--static", flags.static_dir, "serve the files under DIR at /files/")
       ->check(CLI::ExistingDirectory);
@@ -206,6 +209,7 @@ int main(int argc, char** argv) {
       tls.client_verify = client_verify == "optional"
                               ? httpkit::ServerTlsOptions::ClientVerify::optional
                               : httpkit::ServerTlsOptions::ClientVerify::required;
+    tls.own_record_layer = !openssl_records;
     options.tls = tls;
     if (tls_port_option->count()) options.tls_port = tls_port;
   } else if (tls_port_option->count() || !sni.empty() || !tls.client_ca_file.empty()) {

@@ -95,8 +95,10 @@ bool ServerContext::configure(SSL_CTX* ctx, const ServerTlsOptions& o, const std
     return false;
   };
   SSL_CTX_set_ex_data(ctx, context_index(), this);
-  // TLS 1.3 connections leave OpenSSL after the handshake (ServerTlsLayer).
-  if (!capture_traffic_secrets(ctx)) return fail("cannot install the secret callbacks");
+  // TLS 1.3 connections leave OpenSSL after the handshake (ServerTlsLayer)
+  // when their secrets are captured; without, they keep their SSL.
+  if (o.own_record_layer && !capture_traffic_secrets(ctx))
+    return fail("cannot install the secret callbacks");
   SSL_CTX_set_min_proto_version(ctx, o.min_version);
   SSL_CTX_set_max_proto_version(ctx, o.max_version);
   // Renegotiation is an attack surface HTTP/1.1 does not need; the server's

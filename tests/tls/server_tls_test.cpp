@@ -114,6 +114,36 @@ TEST_F(ServerTlsTest, Tls13KeepAliveAndPipelined) {
   EXPECT_EQ(body_of(c.response()), "https /c");
 }
 
+// Asked to, TLS 1.3 connections keep OpenSSL's record layer: keep-alive,
+// pipelining, a large response through partial writes and a WebSocket
+// all go through SSL_read/SSL_write instead.
+TEST_F(ServerTlsTest, Tls13OnOpenSslsRecordLayerWhenAsked) {
+  ServerTlsOptions t = base_tls();
+  t.own_record_layer = false;
+  start(t);
+  TlsClient c(port(), certs().ca);
+  ASSERT_TRUE(c.handshake());
+  EXPECT_EQ(SSL_version(c.ssl()), TLS1_3_VERSION);
+  ASSERT_TRUE(c.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /large HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(body_of(c.response()), "https /a");
+  EXPECT_TRUE(body_of(c.response()) == kLarge);
+  ASSERT_TRUE(
+      c.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\n\r\n"));
+  ASSERT_NE(c.response().find("101"), std::string::npos);
+  const std::string text = "hello on openssl's records";
+  std::string frame = {char(0x81), char(0x80 | text.size()), 1, 2, 3, 4};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    frame += char(text[i] ^ "\x01\x02\x03\x04"[i % 4]);
+  ASSERT_TRUE(c.send(frame));
+  while (c.buffer().size() < 2 + text.size() && c.read_some()) {
+  }
+  const std::string expected = std::string{char(0x81), char(text.size())} + text;
+  EXPECT_EQ(c.buffer(), expected);
+}
+
 TEST_F(ServerTlsTest, Tls12) {
   start();
   ClientSetup s;
