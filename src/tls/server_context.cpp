@@ -109,7 +109,11 @@ bool ServerContext::configure(SSL_CTX* ctx, const ServerTlsOptions& o, const std
                                (tickets_ ? 0 : SSL_OP_NO_TICKET));
   // Released buffers: an idle SSL holds no record buffers. A write that
   // blocks is retried with the same bytes from a buffer that may move.
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // No automatic chain: the certificate file is the chain that is sent
+  // (as nginx does). Otherwise OpenSSL tries to build one from the trust
+  // store on every full handshake when the file holds the leaf alone.
+  SSL_CTX_set_mode(
+      ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
   SSL_CTX_set_read_ahead(ctx, 0);
   if (SSL_CTX_set_cipher_list(ctx, o.ciphers.c_str()) != 1) return fail("cipher list refused");
   if (SSL_CTX_set_ciphersuites(ctx, o.ciphersuites.c_str()) != 1)
