@@ -102,6 +102,25 @@ std::string body_of(const std::string& response) {
   return end == std::string::npos ? "" : response.substr(end + 4);
 }
 
+// Upgrades `c` on /ws, sends `text` in one masked frame and expects the
+// server's unmasked echo.
+void expect_websocket_echo(TlsClient& c, const std::string& text) {
+  ASSERT_TRUE(
+      c.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\n\r\n"));
+  const std::string head = c.response();
+  ASSERT_NE(head.find("101"), std::string::npos) << head;
+  std::string frame = {char(0x81), char(0x80 | text.size()), 1, 2, 3, 4};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    frame += char(text[i] ^ "\x01\x02\x03\x04"[i % 4]);
+  ASSERT_TRUE(c.send(frame));
+  while (c.buffer().size() < 2 + text.size() && c.read_some()) {
+  }
+  const std::string expected = std::string{char(0x81), char(text.size())} + text;
+  EXPECT_EQ(c.buffer(), expected);
+}
+
 TEST_F(ServerTlsTest, Tls13KeepAliveAndPipelined) {
   start();
   TlsClient c(port(), certs().ca);
@@ -128,20 +147,7 @@ TEST_F(ServerTlsTest, Tls13OnOpenSslsRecordLayerWhenAsked) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(body_of(c.response()), "https /a");
   EXPECT_TRUE(body_of(c.response()) == kLarge);
-  ASSERT_TRUE(
-      c.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\n\r\n"));
-  ASSERT_NE(c.response().find("101"), std::string::npos);
-  const std::string text = "hello on openssl's records";
-  std::string frame = {char(0x81), char(0x80 | text.size()), 1, 2, 3, 4};
-  for (std::size_t i = 0; i < text.size(); ++i)
-    frame += char(text[i] ^ "\x01\x02\x03\x04"[i % 4]);
-  ASSERT_TRUE(c.send(frame));
-  while (c.buffer().size() < 2 + text.size() && c.read_some()) {
-  }
-  const std::string expected = std::string{char(0x81), char(text.size())} + text;
-  EXPECT_EQ(c.buffer(), expected);
+  expect_websocket_echo(c, "hello on openssl's records");
 }
 
 TEST_F(ServerTlsTest, Tls12) {
@@ -191,21 +197,7 @@ TEST_F(ServerTlsTest, WebSocketEcho) {
   start();
   TlsClient c(port(), certs().ca);
   ASSERT_TRUE(c.handshake());
-  ASSERT_TRUE(
-      c.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\n\r\n"));
-  const std::string head = c.response();
-  ASSERT_NE(head.find("101"), std::string::npos) << head;
-  const std::string text = "hello over tls";
-  std::string frame = {char(0x81), char(0x80 | text.size()), 1, 2, 3, 4};
-  for (std::size_t i = 0; i < text.size(); ++i)
-    frame += char(text[i] ^ "\x01\x02\x03\x04"[i % 4]);
-  ASSERT_TRUE(c.send(frame));
-  while (c.buffer().size() < 2 + text.size() && c.read_some()) {
-  }
-  const std::string expected = std::string{char(0x81), char(text.size())} + text;
-  EXPECT_EQ(c.buffer(), expected);
+  expect_websocket_echo(c, "hello over tls");
 }
 
 TEST_F(ServerTlsTest, SniChoosesTheCertificate) {
