@@ -75,6 +75,7 @@ class TrafficKeys {
  private:
   friend class RecordCiphers;
   static constexpr uint8_t kNoSlot = 0xff;
+  void derive_key_and_iv();
 
   // Ordered so that nothing pads: 104 bytes.
   uint64_t sequence_ = 0;
