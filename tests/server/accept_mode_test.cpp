@@ -4,10 +4,15 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "handler_gate.hpp"
 #include "raw_client.hpp"
@@ -92,6 +97,48 @@ TEST(AcceptMode, BothModesServeOnEveryLoopAndStopClosingTheirSockets) {
     // The last loop to stop let the shared socket go.
     EXPECT_FALSE(accepts_connections(port)) << "mode " << int(mode);
   }
+}
+
+// A burst that arrives at once on a shared socket, more connections than
+// one wake-up reports, is served to the last connection.
+TEST(AcceptMode, ASharedSocketServesABurstLeftInTheBacklog) {
+  TestServer server([](const Request&) { return Response::text("x"); },
+                    two_loops(ServerOptions::Accept::shared));
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 64; ++i)
+    clients.push_back(std::make_unique<RawClient>(server.port(), 3000));
+  for (auto& c : clients)
+    c->send(kGet);
+  for (std::size_t i = 0; i < clients.size(); ++i)
+    ASSERT_EQ(clients[i]->read_response().status, 200) << "connection " << i;
+}
+
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// At the connection limit the loops leave the shared socket's backlog alone
+// without spinning on it, and take the connection that waited once another
+// closes.
+TEST(AcceptMode, ASharedSocketAtTheLimitNeitherSpinsNorForgetsTheBacklog) {
+  ServerOptions o = two_loops(ServerOptions::Accept::shared);
+  o.max_connections = 1;
+  TestServer server([](const Request&) { return Response::text("x"); }, o);
+  auto first = std::make_unique<RawClient>(server.port());
+  first->send(kGet);
+  ASSERT_EQ(first->read_response().status, 200);
+  RawClient waiting(server.port(), 5000);  // in the backlog, behind the limit
+  waiting.send(kGet);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const double before = process_cpu_seconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // A loop spinning on the listener would burn about the whole 0.5 s.
+  EXPECT_LT(process_cpu_seconds() - before, 0.2);
+  first.reset();  // a connection closes: the waiting one is taken
+  EXPECT_EQ(waiting.read_response().status, 200);
 }
 
 }  // namespace
