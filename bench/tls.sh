@@ -189,12 +189,22 @@ run_load() {
 server_pids() {
   if [ "$1" = httpkit ]; then echo "$HTTPKIT_PID"; else pgrep -P "$NGINX_PID_OURS" | tr '\n' ' '; fi
 }
+# CPU clock ticks of this shell's children that have ended: the load tools
+# (wrk, h2load, s_time) once run_load's subshell is reaped. They share the
+# 2 cores with the server, so the rate a server can reach is bounded by
+# what the client spends per request or connection.
+client_ticks() {
+  local stat
+  stat=$(cat "/proc/$$/stat")
+  stat=${stat##*) }
+  awk '{print $14 + $15}' <<<"$stat"
+}
 LOADS=(wrk h2load full resumed)
 SERVERS=(httpkit nginx)
-declare -A RESULTS=() CPU=()
+declare -A RESULTS=() CPU=() CLIENT_CPU=()
 
 main() {
-  local commit cert s load r rate pids c0 c1 t0 t1 cpu
+  local commit cert s load r rate pids c0 c1 t0 t1 cpu k0 k1 kcpu secs
   commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo -)
   echo "tls: $ROUNDS round(s); wrk and h2load ${DURATION}s, s_time ${HS_TIME}s; certificates $CERTS"
   [ -z "$HTTPKIT_ARGS" ] || echo "httpkit-server flags added: $HTTPKIT_ARGS"
@@ -218,14 +228,17 @@ main() {
         for s in "${SERVERS[@]}"; do
           port_var=PORT_$s
           pids=$(server_pids "$s")
-          c0=$(cpu_ticks $pids) t0=$(date +%s.%N)
+          c0=$(cpu_ticks $pids) k0=$(client_ticks) t0=$(date +%s.%N)
           rate=$(run_load "$load" "${!port_var}")
-          c1=$(cpu_ticks $pids) t1=$(date +%s.%N)
-          cpu=$(cpu_per_op $((c1 - c0)) "$rate" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')")
-          printf '    %-8s %-8s %12s %-6s server CPU %8s us each\n' "$load" "$s" "$rate" \
-            "$([ "$load" = full ] || [ "$load" = resumed ] && echo conn/s || echo req/s)" "$cpu"
+          c1=$(cpu_ticks $pids) k1=$(client_ticks) t1=$(date +%s.%N)
+          secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
+          cpu=$(cpu_per_op $((c1 - c0)) "$rate" "$secs")
+          kcpu=$(cpu_per_op $((k1 - k0)) "$rate" "$secs")
+          printf '    %-8s %-8s %12s %-6s CPU us each: server %8s, client %8s\n' "$load" "$s" "$rate" \
+            "$([ "$load" = full ] || [ "$load" = resumed ] && echo conn/s || echo req/s)" "$cpu" "$kcpu"
           RESULTS[$cert.$load.$s]+="$rate "
           CPU[$cert.$load.$s]+="$cpu "
+          CLIENT_CPU[$cert.$load.$s]+="$kcpu "
         done
       done
     done
@@ -233,10 +246,10 @@ main() {
   done
 
   echo
-  printf '%-6s | %-8s | %14s | %14s | %13s | %21s\n' cert load "httpkit" "nginx" "httpkit/nginx" \
-    "server CPU us: hk/ngx"
-  printf '%s\n' "-------+----------+----------------+----------------+---------------+----------------------"
-  local mh mn ratio ch cn
+  printf '%-6s | %-8s | %14s | %14s | %13s | %21s | %21s\n' cert load "httpkit" "nginx" \
+    "httpkit/nginx" "server CPU us: hk/ngx" "client CPU us: hk/ngx"
+  printf '%s\n' "-------+----------+----------------+----------------+---------------+-----------------------+----------------------"
+  local mh mn ratio ch cn kh kn
   for cert in ${CERTS//,/ }; do
     for load in "${LOADS[@]}"; do
       mh=$(median <<<"${RESULTS[$cert.$load.httpkit]}")
@@ -245,13 +258,18 @@ main() {
       if [ "$mh" != n/a ] && [ "$mn" != n/a ]; then ratio=$(awk -v a="$mh" -v b="$mn" 'BEGIN {printf "%.2f", a / b}'); fi
       ch=$(median <<<"${CPU[$cert.$load.httpkit]}")
       cn=$(median <<<"${CPU[$cert.$load.nginx]}")
-      printf '%-6s | %-8s | %14s | %14s | %13s | %21s\n' "$([ "$cert" = ec ] && echo ECDSA || echo RSA)" \
-        "$load" "$mh" "$mn" "$ratio" "$ch / $cn"
+      kh=$(median <<<"${CLIENT_CPU[$cert.$load.httpkit]}")
+      kn=$(median <<<"${CLIENT_CPU[$cert.$load.nginx]}")
+      printf '%-6s | %-8s | %14s | %14s | %13s | %21s | %21s\n' \
+        "$([ "$cert" = ec ] && echo ECDSA || echo RSA)" "$load" "$mh" "$mn" "$ratio" "$ch / $cn" \
+        "$kh / $kn"
     done
   done
   echo "(medians of $ROUNDS round(s); wrk and h2load in req/s, full and resumed in TLS connections/s"
   echo " each with one GET; ERR = the tool reported failures, not counted; server CPU: microseconds"
-  echo " of the server processes' CPU time per request or connection, from /proc/PID/stat)"
+  echo " of the server processes' CPU time per request or connection, from /proc/PID/stat; client"
+  echo " CPU: the same for the load tool. With both on the same cores, a server that cost nothing"
+  echo " would reach at most (client + nginx's server CPU) / client times nginx's rate)"
   echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   [ "$SAVE" = 1 ] && echo "  saved: bench/results/$(basename "$SAVE_FILE")"
   if [ -s "$WORK/errors.log" ]; then
