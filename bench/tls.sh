@@ -43,7 +43,6 @@ CERTS=ec,rsa
 SAVE=0
 TAG=""
 HTTPKIT_ARGS=""
-TLS13_SUITES=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=${HTTPKIT_BIN_DIR:-build/bin}
 
@@ -94,13 +93,9 @@ start_servers() {  # start_servers ec|rsa
   local cert=$WORK/certs/localhost-$1.pem key=$WORK/certs/localhost-$1.key i
   NGINX_PORT=$(low_free_port)
   rm -rf "$WORK/nginx"
-  # The TLS 1.3 suites in httpkit's order, chosen by the server as httpkit
-  # does (SSL_OP_CIPHER_SERVER_PREFERENCE): without these lines nginx
-  # follows the client's order and runs AES-256-GCM where httpkit runs
-  # AES-128-GCM, a different cipher and hash for the two servers.
-  local suites="ssl_conf_command Ciphersuites $TLS13_SUITES; ssl_prefer_server_ciphers on;"
+  # The same TLS 1.3 suite as httpkit (nginx.sh says why).
   nginx_bench_conf "$WORK/nginx" "$NGINX_PORT" 2 "$WORK/body" "ssl backlog=4096" \
-    "$(nginx_tls_lines "$cert" "$key") $suites"
+    "$(nginx_tls_speed_lines "$cert" "$key")"
   nginx_start "$WORK/nginx" "$NGINX_PORT" || exit 1
   NGINX_PID_OURS=$NGINX_PID
   bench_track "$NGINX_PID_OURS"

@@ -32,7 +32,6 @@ N=100
 CERTS=ec
 SAVE=0
 TAG=""
-TLS13_SUITES=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=${HTTPKIT_BIN_DIR:-build/bin}
 
@@ -141,7 +140,7 @@ run_nginx() {  # run_nginx CERT KEY
   port=$(low_free_port)
   rm -rf "$dir"
   nginx_bench_conf "$dir" "$port" 1 "$WORK/body" "ssl backlog=4096" \
-    "$(nginx_tls_lines "$cert" "$key") ssl_conf_command Ciphersuites $TLS13_SUITES; ssl_prefer_server_ciphers on;"
+    "$(nginx_tls_speed_lines "$cert" "$key")"
   mkdir -p "$dir/tmp"
   valgrind --tool=callgrind --callgrind-out-file="$out" nginx -p "$dir" -c "$dir/nginx.conf" \
     -g "daemon off; master_process off; user $(id -un);" >"$dir/stdout.log" 2>&1 &

@@ -11,6 +11,11 @@
 #   nginx_tls_lines CERT KEY
 #       the server-block lines of the TLS benchmarks: the certificate and key,
 #       TLS 1.2 and 1.3 (nginx 1.22's default leaves 1.3 out), tickets on.
+#   nginx_tls_speed_lines CERT KEY
+#       the same, and httpkit's TLS 1.3 suites in httpkit's order with the
+#       server's choice, for the speed comparisons: without them nginx
+#       follows the client's order and runs AES-256-GCM where httpkit runs
+#       AES-128-GCM, a different cipher and hash for the two servers.
 #   nginx_main_conf DIR WORKERS / nginx_temp_paths DIR
 #       the main-context lines (workers, pid, error log, events) and the
 #       http-context temp paths, for a test that writes its own config.
@@ -69,6 +74,12 @@ nginx_bench_conf() {
 
 nginx_tls_lines() {
   echo "ssl_certificate $1; ssl_certificate_key $2; ssl_protocols TLSv1.2 TLSv1.3;"
+}
+
+nginx_tls_speed_lines() {
+  local suites=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
+  echo "$(nginx_tls_lines "$1" "$2") ssl_conf_command Ciphersuites $suites;" \
+    "ssl_prefer_server_ciphers on;"
 }
 
 # Workers run as the invoking user: they need no access to anything else.
