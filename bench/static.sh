@@ -38,14 +38,10 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
 done
-case "$BIN_DIR" in /*) ;; *) BIN_DIR="$REPO_ROOT/$BIN_DIR" ;; esac
-HTTPKIT_BIN="$BIN_DIR/httpkit-server"
-[ -x "$HTTPKIT_BIN" ] || { echo "httpkit-server not found at $HTTPKIT_BIN" >&2; exit 2; }
-for tool in nginx wrk curl; do
-  command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
-done
-
 source "$REPO_ROOT/bench/lib/bench.sh"
+bench_find_httpkit "$BIN_DIR"
+bench_require nginx wrk curl
+
 bench_init
 source "$REPO_ROOT/scripts/lib/nginx.sh"
 

@@ -43,17 +43,10 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
 done
-case "$BIN_DIR" in /*) ;; *) BIN_DIR="$REPO_ROOT/$BIN_DIR" ;; esac
-HTTPKIT_BIN="$BIN_DIR/httpkit-server"
-if [ "$NGINX_ONLY" = 0 ] && [ ! -x "$HTTPKIT_BIN" ]; then
-  echo "httpkit-server not found at $HTTPKIT_BIN (build it, pass --bin-dir, or use --nginx-only)" >&2
-  exit 2
-fi
-for tool in nginx wrk ab h2load curl; do
-  command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
-done
-
 source "$REPO_ROOT/bench/lib/bench.sh"
+[ "$NGINX_ONLY" = 1 ] || bench_find_httpkit "$BIN_DIR"
+bench_require nginx wrk ab h2load curl
+
 bench_init
 source "$REPO_ROOT/scripts/lib/nginx.sh"
 

@@ -48,19 +48,15 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
 done
-case "$BIN_DIR" in /*) ;; *) BIN_DIR="$REPO_ROOT/$BIN_DIR" ;; esac
-HTTPKIT_BIN="$BIN_DIR/httpkit-server"
-[ -x "$HTTPKIT_BIN" ] || { echo "httpkit-server not found at $HTTPKIT_BIN (build it or pass --bin-dir)" >&2; exit 2; }
-for tool in nginx valgrind callgrind_control openssl; do
-  command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
-done
+source "$REPO_ROOT/bench/lib/bench.sh"
+bench_find_httpkit "$BIN_DIR"
+bench_require nginx valgrind callgrind_control openssl
 
 if [ "$SAVE" = 1 ]; then
   mkdir -p "$REPO_ROOT/bench/results"
   exec > >(tee "$REPO_ROOT/bench/results/$(date -u +%Y-%m-%d)-tls-cost$TAG.txt") 2>&1
 fi
 
-source "$REPO_ROOT/bench/lib/bench.sh"
 bench_init
 source "$REPO_ROOT/scripts/lib/nginx.sh"
 source "$REPO_ROOT/scripts/lib/certs.sh"

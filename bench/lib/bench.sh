@@ -15,6 +15,9 @@
 #   ratio A B                    A / B with two decimals (n/a if either is)
 #   cpu_ticks PID...             clock ticks of CPU the processes used so far
 #   cpu_per_op TICKS RATE SECS   microseconds of CPU per request/connection
+#   bench_find_httpkit DIR       HTTPKIT_BIN=DIR/httpkit-server (DIR relative
+#                                to the repository unless absolute), or exit 2
+#   bench_require TOOL...        exit 2 naming the first tool not installed
 
 bench_stop_pid() {
   local pid=$1 i
@@ -94,4 +97,21 @@ cpu_per_op() {
   awk -v t="$1" -v r="$2" -v s="$3" -v hz="$(getconf CLK_TCK)" 'BEGIN {
     if (r !~ /^[0-9.]+$/ || r * s == 0) { print "n/a"; exit }
     printf "%.1f\n", t / hz * 1e6 / (r * s) }'
+}
+
+bench_find_httpkit() {
+  local dir=$1
+  case "$dir" in /*) ;; *) dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/$dir" ;; esac
+  HTTPKIT_BIN="$dir/httpkit-server"
+  [ -x "$HTTPKIT_BIN" ] || {
+    echo "httpkit-server not found at $HTTPKIT_BIN (build it or pass --bin-dir)" >&2
+    exit 2
+  }
+}
+
+bench_require() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
+  done
 }
