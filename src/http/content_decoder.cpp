@@ -36,10 +36,6 @@ class ZlibEngine final : public ContentDecoder::Engine {
   Step step(const char*& data, std::size_t& size, char* out, std::size_t cap, std::size_t& produced,
             std::string& error) override {
     produced = 0;
-    if (done_) {
-      size = 0;
-      return Step::need_input;
-    }
     if (!initialized_) {
       int window_bits = 15 + 16;  // gzip wrapper only
       if (!gzip_) {
@@ -58,27 +54,64 @@ class ZlibEngine final : public ContentDecoder::Engine {
         return Step::error;
       }
       initialized_ = true;
-      if (!sniff_.empty()) {
-        // Two bytes never fill a piece: they go in first, whole.
-        const char* first = sniff_.data();
-        std::size_t left = sniff_.size();
-        if (inflate_into(first, left, out, cap, produced, error) == Step::error) return Step::error;
-        if (done_) {
-          size = 0;
-          return Step::need_input;
-        }
-      }
+      // Two bytes never fill a piece: they go in first, whole.
+      if (!sniff_.empty() && feed_held(out, cap, produced, error) == Step::error)
+        return Step::error;
     }
-    std::size_t more = 0;
-    const Step s = inflate_into(data, size, out + produced, cap - produced, more, error);
-    produced += more;
-    if (done_) size = 0;
-    return s;
+    for (;;) {
+      if (done_ && next_member(data, size) != Boundary::member) {
+        size = 0;  // all taken: held, or ignored after the last member
+        return Step::need_input;
+      }
+      if (produced == cap) return Step::more;
+      if (magic_pending_ && feed_held(out, cap, produced, error) == Step::error) return Step::error;
+      std::size_t more = 0;
+      const Step s = inflate_into(data, size, out + produced, cap - produced, more, error);
+      produced += more;
+      if (s == Step::error || !done_) return s;
+    }
   }
 
   bool finished() const override { return done_; }
 
  private:
+  enum class Boundary : uint8_t { wait, member, end };
+
+  // After a gzip member, RFC 1952 §2.2 lets another follow: its magic
+  // (1f 8b) resets the stream for it. Anything else after a member is
+  // trailing garbage, ignored (old servers append it); deflate and zlib
+  // streams have no members.
+  Boundary next_member(const char*& data, std::size_t& size) {
+    if (!gzip_ || trailing_) return Boundary::end;
+    while (sniff_.size() < 2 && size > 0) {
+      sniff_.push_back(*data++);
+      --size;
+    }
+    if (sniff_.size() < 2) return Boundary::wait;
+    if (sniff_ != "\x1f\x8b") {
+      trailing_ = true;
+      sniff_.clear();
+      return Boundary::end;
+    }
+    inflateReset(&zs_);
+    done_ = false;
+    magic_pending_ = true;
+    return Boundary::member;
+  }
+
+  // The bytes held in sniff_ (a stream's or a member's first two) go in
+  // before the rest: they are header bytes and produce no output.
+  Step feed_held(char* out, std::size_t cap, std::size_t& produced, std::string& error) {
+    const char* held = sniff_.data();
+    std::size_t left = sniff_.size();
+    std::size_t more = 0;
+    const Step s = inflate_into(held, left, out + produced, cap - produced, more, error);
+    produced += more;
+    sniff_.clear();
+    magic_pending_ = false;
+    return s;
+  }
+
   Step inflate_into(const char*& data, std::size_t& size, char* out, std::size_t cap,
                     std::size_t& produced, std::string& error) {
     zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
@@ -103,8 +136,12 @@ class ZlibEngine final : public ContentDecoder::Engine {
 
   bool gzip_;
   bool initialized_ = false;
-  bool done_ = false;
-  std::string sniff_;  // the first bytes of a "deflate" body, until its format is known
+  bool done_ = false;           // the stream, or the current gzip member, ended
+  bool trailing_ = false;       // garbage followed the last gzip member
+  bool magic_pending_ = false;  // a new member's magic is held in sniff_
+  // The first two bytes of a "deflate" body (until its format is known) or
+  // of what follows a gzip member (until it is known to be another).
+  std::string sniff_;
   z_stream zs_{};
 };
 

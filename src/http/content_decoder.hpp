@@ -43,9 +43,10 @@ class ContentDecoder {
   Status feed(std::string_view in, const Sink& sink);
   Status drain(const Sink& sink) { return feed({}, sink); }
 
-  // True when the coded stream ended properly (for zstd: at the end of a
-  // frame; more frames may follow). Bytes after the end of a gzip,
-  // deflate or br stream are ignored (old servers append garbage to gzip).
+  // True when the coded stream ended properly (for zstd and gzip: at the
+  // end of a frame or member; more may follow, RFC 1952 §2.2). Other bytes
+  // after the end of a gzip, deflate or br stream are ignored (old servers
+  // append garbage to gzip).
   bool finished() const;
   bool consumed_any() const { return consumed_ > 0; }
   bool has_pending() const { return pending_offset_ < pending_.size(); }

@@ -189,6 +189,43 @@ TEST(Decoder, BytesAfterTheGzipEndAreIgnored) {
   EXPECT_EQ(out, "hello");
 }
 
+// RFC 1952 §2.2: a gzip body is a series of members, each decoded in turn
+// (gzip -d does the same); before, the second was dropped without a word.
+TEST(Decoder, GzipMembersFollowEachOther) {
+  const std::string second = sample(200'000);  // ends beyond the first piece
+  const std::string coded = encode(ContentCoding::gzip, "one ") +
+                            encode(ContentCoding::gzip, second) +
+                            encode(ContentCoding::gzip, "three");
+  for (std::size_t slice : {coded.size(), std::size_t(4096), std::size_t(1)}) {
+    ContentDecoder d(ContentCoding::gzip);
+    std::string out;
+    ASSERT_EQ(decode(d, coded, slice, out), ContentDecoder::Status::ok) << slice << d.error();
+    EXPECT_TRUE(d.finished()) << slice;
+    EXPECT_EQ(out, "one " + second + "three") << slice;
+  }
+}
+
+TEST(Decoder, AGzipMemberCutShortIsNotFinished) {
+  const std::string second = encode(ContentCoding::gzip, "two");
+  const std::string coded =
+      encode(ContentCoding::gzip, "one ") + second.substr(0, second.size() - 3);
+  ContentDecoder d(ContentCoding::gzip);
+  std::string out;
+  ASSERT_EQ(decode(d, coded, 5, out), ContentDecoder::Status::ok) << d.error();
+  EXPECT_FALSE(d.finished());
+}
+
+TEST(Decoder, ACorruptSecondGzipMemberIsAnError) {
+  std::string second = encode(ContentCoding::gzip, sample(5000));
+  second[second.size() / 2] ^= 0x55;
+  second[second.size() / 2 + 1] ^= 0x55;
+  const std::string coded = encode(ContentCoding::gzip, "one ") + second;
+  ContentDecoder d(ContentCoding::gzip);
+  std::string out;
+  EXPECT_EQ(decode(d, coded, coded.size(), out), ContentDecoder::Status::error);
+  EXPECT_FALSE(d.error().empty());
+}
+
 TEST(Decoder, ZstdFramesFollowEachOther) {
   const std::string coded =
       encode(ContentCoding::zstd, "one ") + encode(ContentCoding::zstd, "two");
