@@ -53,7 +53,9 @@ Handler wrap_decode_request(Handler next, RequestDecodingOptions options) {
           "Content Too Large: the decoded body passes " + std::to_string(max) + " bytes\n", 413);
     if (status == http::ContentDecoder::Status::error)
       return Response::text("Bad Request: " + decoder.error() + "\n", 400);
-    if (!decoder.finished())
+    // No bytes at all is no content, not a stream cut short: some clients
+    // label every request body, the empty ones too.
+    if (!decoder.finished() && !request.body().empty())
       return Response::text(
           "Bad Request: the " + std::string(to_string(coding.coding)) + " body ends early\n", 400);
 

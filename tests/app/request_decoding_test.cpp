@@ -184,6 +184,18 @@ TEST_P(DecodeRequest, LimitIsTheDecodedSize) {
   EXPECT_EQ(seen.calls, 1);
 }
 
+TEST_P(DecodeRequest, EmptyBodyIsAnEmptyDecodedBody) {
+  Seen seen;
+  const Response r =
+      call(wrap_decode_request(recorder(seen)),
+           {{"Content-Encoding", std::string(to_string(GetParam()))}, {"Content-Length", "0"}}, "");
+  EXPECT_EQ(r.status, 200);
+  ASSERT_EQ(seen.calls, 1);
+  EXPECT_EQ(seen.body, "");
+  EXPECT_EQ(seen.content_encoding, "<none>");
+  EXPECT_EQ(seen.content_length, "0");
+}
+
 INSTANTIATE_TEST_SUITE_P(Codings, DecodeRequest, testing::ValuesIn(kCodings), name);
 
 TEST(DecodeRequest, UnknownOrStackedCodingIs415WithAcceptEncoding) {
