@@ -54,17 +54,19 @@ class ZlibEngine final : public ContentDecoder::Engine {
         return Step::error;
       }
       initialized_ = true;
-      // Two bytes never fill a piece: they go in first, whole.
-      if (!sniff_.empty() && feed_held(out, cap, produced, error) == Step::error)
-        return Step::error;
     }
     for (;;) {
-      if (done_ && next_member(data, size) != Boundary::member) {
+      if (done_ && !next_member(data, size)) {
         size = 0;  // all taken: held, or ignored after the last member
         return Step::need_input;
       }
       if (produced == cap) return Step::more;
-      if (magic_pending_ && feed_held(out, cap, produced, error) == Step::error) return Step::error;
+      if (!sniff_.empty()) {
+        // Held bytes (two never fill a piece) go in first, whole; they
+        // may end a tiny stream, so look again before going on.
+        if (feed_held(out, cap, produced, error) == Step::error) return Step::error;
+        continue;
+      }
       std::size_t more = 0;
       const Step s = inflate_into(data, size, out + produced, cap - produced, more, error);
       produced += more;
@@ -75,32 +77,30 @@ class ZlibEngine final : public ContentDecoder::Engine {
   bool finished() const override { return done_; }
 
  private:
-  enum class Boundary : uint8_t { wait, member, end };
-
   // After a gzip member, RFC 1952 §2.2 lets another follow: its magic
-  // (1f 8b) resets the stream for it. Anything else after a member is
-  // trailing garbage, ignored (old servers append it); deflate and zlib
-  // streams have no members.
-  Boundary next_member(const char*& data, std::size_t& size) {
-    if (!gzip_ || trailing_) return Boundary::end;
+  // (1f 8b), held in sniff_, starts it on a reset stream. Anything else
+  // after a member is trailing garbage, ignored (old servers append it);
+  // deflate and zlib streams have no members. False while the two bytes
+  // are still coming, or when no member follows.
+  bool next_member(const char*& data, std::size_t& size) {
+    if (!gzip_ || trailing_) return false;
     while (sniff_.size() < 2 && size > 0) {
       sniff_.push_back(*data++);
       --size;
     }
-    if (sniff_.size() < 2) return Boundary::wait;
+    if (sniff_.size() < 2) return false;
     if (sniff_ != "\x1f\x8b") {
       trailing_ = true;
       sniff_.clear();
-      return Boundary::end;
+      return false;
     }
     inflateReset(&zs_);
     done_ = false;
-    magic_pending_ = true;
-    return Boundary::member;
+    return true;
   }
 
   // The bytes held in sniff_ (a stream's or a member's first two) go in
-  // before the rest: they are header bytes and produce no output.
+  // before the rest.
   Step feed_held(char* out, std::size_t cap, std::size_t& produced, std::string& error) {
     const char* held = sniff_.data();
     std::size_t left = sniff_.size();
@@ -108,7 +108,6 @@ class ZlibEngine final : public ContentDecoder::Engine {
     const Step s = inflate_into(held, left, out + produced, cap - produced, more, error);
     produced += more;
     sniff_.clear();
-    magic_pending_ = false;
     return s;
   }
 
@@ -136,9 +135,8 @@ class ZlibEngine final : public ContentDecoder::Engine {
 
   bool gzip_;
   bool initialized_ = false;
-  bool done_ = false;           // the stream, or the current gzip member, ended
-  bool trailing_ = false;       // garbage followed the last gzip member
-  bool magic_pending_ = false;  // a new member's magic is held in sniff_
+  bool done_ = false;      // the stream, or the current gzip member, ended
+  bool trailing_ = false;  // garbage followed the last gzip member
   // The first two bytes of a "deflate" body (until its format is known) or
   // of what follows a gzip member (until it is known to be another).
   std::string sniff_;
