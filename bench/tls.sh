@@ -180,16 +180,6 @@ run_load() {
 server_pids() {
   if [ "$1" = httpkit ]; then echo "$HTTPKIT_PID"; else pgrep -P "$NGINX_PID_OURS" | tr '\n' ' '; fi
 }
-# CPU clock ticks of this shell's children that have ended: the load tools
-# (wrk, h2load, s_time) once run_load's subshell is reaped. They share the
-# 2 cores with the server, so the rate a server can reach is bounded by
-# what the client spends per request or connection.
-client_ticks() {
-  local stat
-  stat=$(cat "/proc/$$/stat")
-  stat=${stat##*) }
-  awk '{print $14 + $15}' <<<"$stat"
-}
 LOADS=(wrk h2load full resumed)
 SERVERS=(httpkit nginx)
 declare -A RESULTS=() CPU=() CLIENT_CPU=()
@@ -219,9 +209,9 @@ main() {
         for s in "${SERVERS[@]}"; do
           port_var=PORT_$s
           pids=$(server_pids "$s")
-          c0=$(cpu_ticks $pids) k0=$(client_ticks) t0=$(date +%s.%N)
+          c0=$(cpu_ticks $pids) k0=$(ended_children_ticks) t0=$(date +%s.%N)
           rate=$(run_load "$load" "${!port_var}")
-          c1=$(cpu_ticks $pids) k1=$(client_ticks) t1=$(date +%s.%N)
+          c1=$(cpu_ticks $pids) k1=$(ended_children_ticks) t1=$(date +%s.%N)
           secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
           cpu=$(cpu_per_op $((c1 - c0)) "$rate" "$secs")
           kcpu=$(cpu_per_op $((k1 - k0)) "$rate" "$secs")

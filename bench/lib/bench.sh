@@ -14,6 +14,7 @@
 #   median <<<"1 2 3"            the median of the numbers (n/a for none)
 #   ratio A B                    A / B with two decimals (n/a if either is)
 #   cpu_ticks PID...             clock ticks of CPU the processes used so far
+#   ended_children_ticks         the same for this shell's ended children
 #   cpu_per_op TICKS RATE SECS   microseconds of CPU per request/connection
 #   bench_find_httpkit DIR       HTTPKIT_BIN=DIR/httpkit-server (DIR relative
 #                                to the repository unless absolute), or exit 2
@@ -83,12 +84,19 @@ ratio() {
   awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'
 }
 
-# CPU time (clock ticks) that processes PID... used so far.
+# /proc/PID/stat from its third field on (the command name, which may hold
+# spaces, cut off): field N of proc(5) is $((N - 2)) here.
+proc_stat() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  echo "${stat##*) }"
+}
+
+# CPU time (clock ticks) that processes PID... used so far: utime + stime.
 cpu_ticks() {
   local total=0 p stat
   for p in "$@"; do
-    stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    stat=${stat##*) }  # past the command name
+    stat=$(proc_stat "$p") || continue
     total=$((total + $(awk '{print $12 + $13}' <<<"$stat")))
   done
   echo "$total"
@@ -114,4 +122,11 @@ bench_require() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
   done
+}
+
+# CPU time (clock ticks) of the calling shell's children that have ended and
+# been waited for (cutime + cstime): a load tool run in a command
+# substitution counts once the substitution returns.
+ended_children_ticks() {
+  awk '{print $14 + $15}' <<<"$(proc_stat $$)"
 }
