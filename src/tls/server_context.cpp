@@ -198,7 +198,12 @@ int ServerContext::on_ticket_key(SSL* ssl, unsigned char name[16], unsigned char
   auto* self =
       static_cast<const ServerContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), context_index()));
   if (!self || !self->tickets_) return enc ? -1 : 0;
-  return self->tickets_->apply(name, iv, cipher, mac, enc);
+  const int r = self->tickets_->apply(name, iv, cipher, mac, enc);
+  // A TLS 1.3 ticket is meant for one connection (RFC 8446 C.4; browsers
+  // use each once): a resumption gets a fresh one, as from nginx, or the
+  // client's next connection would be a full handshake.
+  if (!enc && r == 1 && SSL_version(ssl) == TLS1_3_VERSION) return 2;
+  return r;
 }
 
 }  // namespace httpkit::tls

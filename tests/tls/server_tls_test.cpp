@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <thread>
 
@@ -287,11 +288,30 @@ TEST_F(ServerTlsTest, ResumptionWithTickets) {
     }
     ASSERT_NE(session, nullptr);
     s.session = session;
-    TlsClient second(port(), certs().ca, s);
-    ASSERT_TRUE(second.handshake());
-    EXPECT_TRUE(SSL_session_reused(second.ssl())) << max;
-    ASSERT_TRUE(second.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"));
-    EXPECT_EQ(body_of(second.response()), "https /again");
+    SSL_SESSION* renewed = nullptr;
+    {
+      TlsClient second(port(), certs().ca, s);
+      ASSERT_TRUE(second.handshake());
+      EXPECT_TRUE(SSL_session_reused(second.ssl())) << max;
+      ASSERT_TRUE(second.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n"));
+      EXPECT_EQ(body_of(second.response()), "https /again");
+      renewed = SSL_get1_session(second.ssl());
+    }
+    if (max == TLS1_3_VERSION) {
+      // A TLS 1.3 resumption brings a ticket of its own (one use each, as
+      // browsers do), and that ticket resumes in turn.
+      const unsigned char *old_ticket = nullptr, *new_ticket = nullptr;
+      std::size_t old_size = 0, new_size = 0;
+      SSL_SESSION_get0_ticket(session, &old_ticket, &old_size);
+      SSL_SESSION_get0_ticket(renewed, &new_ticket, &new_size);
+      ASSERT_GT(new_size, 0u);
+      EXPECT_FALSE(new_size == old_size && std::memcmp(old_ticket, new_ticket, old_size) == 0);
+      s.session = renewed;
+      TlsClient third(port(), certs().ca, s);
+      ASSERT_TRUE(third.handshake());
+      EXPECT_TRUE(SSL_session_reused(third.ssl()));
+    }
+    SSL_SESSION_free(renewed);
     SSL_SESSION_free(session);
   }
 }
