@@ -89,6 +89,10 @@ class StreamLayer {
   // peer may take over it. The owner holds the connection to that deadline.
   virtual bool handshaking() const { return false; }
   virtual std::chrono::milliseconds handshake_timeout() const { return {}; }
+  // Whether the handshake waits for the socket to take its bytes: only
+  // then does writability move it on (a new socket is writable at once,
+  // and again after each flight, with nothing for the handshake to do).
+  virtual bool handshake_waits_to_send() const { return false; }
 };
 
 template <class OnBytes>

@@ -156,7 +156,9 @@ void LoopServer::on_connection_event(void* self_ptr, int fd, uint32_t events) {
   // Bytes and the peer's FIN can arrive in one edge: read on to the end of
   // stream rather than stop at the short read, or the close is never seen.
   // A handshake that waited for the socket to take its flight goes on too.
-  if ((events & io::kReadable) || peer_closing || (c.handshaking && (events & io::kWritable)))
+  const bool handshake_can_send = c.handshaking && (events & io::kWritable) &&
+                                  self->shared_.table.layer(fd)->handshake_waits_to_send();
+  if ((events & io::kReadable) || peer_closing || handshake_can_send)
     self->on_readable(c, peer_closing);
 }
 

@@ -53,6 +53,9 @@ class ServerTlsLayer final : public io::StreamLayer {
   // Until the handshake is over the connection's deadline is the handshake's.
   bool handshaking() const override { return state_ == State::handshake; }
   std::chrono::milliseconds handshake_timeout() const override;
+  bool handshake_waits_to_send() const override {
+    return state_ == State::handshake && ssl_ && SSL_want_write(ssl_);
+  }
 
  private:
   enum class State : uint8_t { handshake, open, closed };
