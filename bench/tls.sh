@@ -4,7 +4,8 @@
 # Both servers answer GET / with the same 1024-byte text/plain body over
 # TLS, with the same certificate, 2 event loops (httpkit --threads 2) and 2
 # workers (nginx), TLS 1.2 and 1.3 enabled (both negotiate 1.3 with these
-# clients), session tickets on (2 per handshake, OpenSSL's default, both),
+# clients), session tickets on (2 per handshake, OpenSSL's default, and a
+# fresh one on each TLS 1.3 resumption, both),
 # the same TLS 1.3 suites in the same order with the server's choice (so
 # both run TLS_AES_128_GCM_SHA256 with X25519; checked and printed before
 # the rounds), nginx's access log off. For each certificate, ECDSA P-256 and then
@@ -182,10 +183,10 @@ server_pids() {
 }
 LOADS=(wrk h2load full resumed)
 SERVERS=(httpkit nginx)
-declare -A RESULTS=() CPU=() CLIENT_CPU=()
+declare -A RESULTS=() CPU=() CLIENT_CPU=() IDLE=()
 
 main() {
-  local commit cert s load r rate pids c0 c1 t0 t1 cpu k0 k1 kcpu secs
+  local commit cert s load r rate pids c0 c1 t0 t1 cpu k0 k1 kcpu secs h0 h1 idle
   commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo -)
   echo "tls: $ROUNDS round(s); wrk and h2load ${DURATION}s, s_time ${HS_TIME}s; certificates $CERTS"
   [ -z "$HTTPKIT_ARGS" ] || echo "httpkit-server flags added: $HTTPKIT_ARGS"
@@ -209,14 +210,18 @@ main() {
         for s in "${SERVERS[@]}"; do
           port_var=PORT_$s
           pids=$(server_pids "$s")
-          c0=$(cpu_ticks $pids) k0=$(ended_children_ticks) t0=$(date +%s.%N)
+          c0=$(cpu_ticks $pids) k0=$(ended_children_ticks) t0=$(date +%s.%N) h0=$(host_ticks)
           rate=$(run_load "$load" "${!port_var}")
-          c1=$(cpu_ticks $pids) k1=$(ended_children_ticks) t1=$(date +%s.%N)
+          c1=$(cpu_ticks $pids) k1=$(ended_children_ticks) t1=$(date +%s.%N) h1=$(host_ticks)
           secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')
           cpu=$(cpu_per_op $((c1 - c0)) "$rate" "$secs")
           kcpu=$(cpu_per_op $((k1 - k0)) "$rate" "$secs")
-          printf '    %-8s %-8s %12s %-6s CPU us each: server %8s, client %8s\n' "$load" "$s" "$rate" \
-            "$([ "$load" = full ] || [ "$load" = resumed ] && echo conn/s || echo req/s)" "$cpu" "$kcpu"
+          idle=$(idle_percent "$h0" "$h1")
+          printf '    %-8s %-8s %12s %-6s CPU us each: server %8s, client %8s; host idle %3s%%\n' \
+            "$load" "$s" "$rate" \
+            "$([ "$load" = full ] || [ "$load" = resumed ] && echo conn/s || echo req/s)" "$cpu" \
+            "$kcpu" "$idle"
+          IDLE[$cert.$load.$s]+="$idle "
           RESULTS[$cert.$load.$s]+="$rate "
           CPU[$cert.$load.$s]+="$cpu "
           CLIENT_CPU[$cert.$load.$s]+="$kcpu "
@@ -227,10 +232,10 @@ main() {
   done
 
   echo
-  printf '%-6s | %-8s | %14s | %14s | %13s | %21s | %21s\n' cert load "httpkit" "nginx" \
-    "httpkit/nginx" "server CPU us: hk/ngx" "client CPU us: hk/ngx"
-  printf '%s\n' "-------+----------+----------------+----------------+---------------+-----------------------+----------------------"
-  local mh mn ratio ch cn kh kn
+  printf '%-6s | %-8s | %14s | %14s | %13s | %21s | %21s | %12s\n' cert load "httpkit" "nginx" \
+    "httpkit/nginx" "server CPU us: hk/ngx" "client CPU us: hk/ngx" "idle %: hk/ngx"
+  printf '%s\n' "-------+----------+----------------+----------------+---------------+-----------------------+-----------------------+-------------"
+  local mh mn ratio ch cn kh kn ih in
   for cert in ${CERTS//,/ }; do
     for load in "${LOADS[@]}"; do
       mh=$(median <<<"${RESULTS[$cert.$load.httpkit]}")
@@ -241,16 +246,20 @@ main() {
       cn=$(median <<<"${CPU[$cert.$load.nginx]}")
       kh=$(median <<<"${CLIENT_CPU[$cert.$load.httpkit]}")
       kn=$(median <<<"${CLIENT_CPU[$cert.$load.nginx]}")
-      printf '%-6s | %-8s | %14s | %14s | %13s | %21s | %21s\n' \
+      ih=$(median <<<"${IDLE[$cert.$load.httpkit]}")
+      in=$(median <<<"${IDLE[$cert.$load.nginx]}")
+      printf '%-6s | %-8s | %14s | %14s | %13s | %21s | %21s | %12s\n' \
         "$([ "$cert" = ec ] && echo ECDSA || echo RSA)" "$load" "$mh" "$mn" "$ratio" "$ch / $cn" \
-        "$kh / $kn"
+        "$kh / $kn" "$ih / $in"
     done
   done
   echo "(medians of $ROUNDS round(s); wrk and h2load in req/s, full and resumed in TLS connections/s"
   echo " each with one GET; ERR = the tool reported failures, not counted; server CPU: microseconds"
   echo " of the server processes' CPU time per request or connection, from /proc/PID/stat; client"
   echo " CPU: the same for the load tool. With both on the same cores, a server that cost nothing"
-  echo " would reach at most (client + nginx's server CPU) / client times nginx's rate)"
+  echo " would reach at most (client + nginx's server CPU) / client times nginx's rate; idle: the"
+  echo " share of both cores that nobody used during the run, from /proc/stat: a rate lower with"
+  echo " less CPU spent is a rate lost to waiting)"
   echo "  load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   [ "$SAVE" = 1 ] && echo "  saved: bench/results/$(basename "$SAVE_FILE")"
   if [ -s "$WORK/errors.log" ]; then

@@ -16,6 +16,8 @@
 #   cpu_ticks PID...             clock ticks of CPU the processes used so far
 #   ended_children_ticks         the same for this shell's ended children
 #   cpu_per_op TICKS RATE SECS   microseconds of CPU per request/connection
+#   host_ticks                   "IDLE BUSY": the whole host's CPU ticks so far
+#   idle_percent BEFORE AFTER    % of the cores idle between two host_ticks
 #   bench_find_httpkit DIR       HTTPKIT_BIN=DIR/httpkit-server (DIR relative
 #                                to the repository unless absolute), or exit 2
 #   bench_require TOOL...        exit 2 naming the first tool not installed
@@ -122,6 +124,18 @@ bench_require() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
   done
+}
+
+# The whole host's CPU ticks so far, "idle busy" (idle + iowait, the rest
+# but steal). Two readings give the share of the cores nobody used.
+host_ticks() {
+  awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $7 + $8; exit}' /proc/stat
+}
+idle_percent() {  # idle_percent "IDLE0 BUSY0" "IDLE1 BUSY1"
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); i = y[1] - x[1]; t = i + y[2] - x[2]
+    if (t <= 0) { print "n/a"; exit }
+    printf "%.0f\n", 100 * i / t }'
 }
 
 # CPU time (clock ticks) of the calling shell's children that have ended and
