@@ -19,6 +19,11 @@
 #   resumed  openssl s_time -reuse -www / -time <H>, 2 in parallel: the same,
 #            each connection resuming the first one's session (a TLS 1.3
 #            ticket: PSK with ECDHE, no certificate signature)
+#   burst    h2load --h1 -n <B> -c <B> -t 2: B connections opened at once,
+#            one request each (connections/s): full handshakes with the
+#            cores saturated rather than two clients waiting in turn, the
+#            rate bound by CPU alone (h2load neither verifies the
+#            certificate nor resumes)
 #
 # The machine's load average (uptime) is printed before each round, so that
 # the quiet rounds can be told apart. Beside each rate: the server's CPU time
@@ -30,8 +35,9 @@
 #
 # Usage: bench/tls.sh [--rounds N] [--duration S] [--handshake-time S]
 #                     [--certs ec,rsa] [--quick] [--bin-dir DIR] [--save] [--tag WHAT]
-#                     [--httpkit-args "ARGS"]
+#                     [--httpkit-args "ARGS"] [--burst B]
 #   --httpkit-args  more httpkit-server flags (e.g. "--accept shared")
+#   --burst B       connections of the burst load (default 3000)
 #   --save   also write the whole output to bench/results/<date>-tls.txt
 #            (<date>-tls-WHAT.txt with --tag WHAT)
 
@@ -44,6 +50,7 @@ CERTS=ec,rsa
 SAVE=0
 TAG=""
 HTTPKIT_ARGS=""
+BURST=3000
 REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=${HTTPKIT_BIN_DIR:-build/bin}
 
@@ -60,6 +67,7 @@ while [ $# -gt 0 ]; do
     --save) SAVE=1; shift ;;
     --tag) TAG=-$2; shift 2 ;;
     --httpkit-args) HTTPKIT_ARGS=$2; shift 2 ;;
+    --burst) BURST=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
@@ -67,6 +75,8 @@ done
 source "$REPO_ROOT/bench/lib/bench.sh"
 bench_find_httpkit "$BIN_DIR"
 bench_require nginx wrk h2load openssl curl
+# The burst opens BURST sockets in one h2load, and the servers hold them.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if [ "$SAVE" = 1 ]; then
   mkdir -p "$REPO_ROOT/bench/results"
@@ -171,6 +181,12 @@ run_load() {
       sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' <<<"$out" ;;
     full) s_time_rate "$port" new ;;
     resumed) s_time_rate "$port" reuse ;;
+    burst)
+      out=$(timeout 120 h2load --h1 -n "$BURST" -c "$BURST" -t 2 "$url" 2>&1) || true
+      if ! grep -qE "^requests: .* $BURST succeeded, 0 failed, 0 errored" <<<"$out"; then
+        echo "ERR"; echo "$out" >>"$WORK/errors.log"; return
+      fi
+      sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' <<<"$out" ;;
   esac
 }
 
@@ -181,14 +197,14 @@ run_load() {
 server_pids() {
   if [ "$1" = httpkit ]; then echo "$HTTPKIT_PID"; else pgrep -P "$NGINX_PID_OURS" | tr '\n' ' '; fi
 }
-LOADS=(wrk h2load full resumed)
+LOADS=(wrk h2load full resumed burst)
 SERVERS=(httpkit nginx)
 declare -A RESULTS=() CPU=() CLIENT_CPU=() IDLE=()
 
 main() {
   local commit cert s load r rate pids c0 c1 t0 t1 cpu k0 k1 kcpu secs h0 h1 idle
   commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo -)
-  echo "tls: $ROUNDS round(s); wrk and h2load ${DURATION}s, s_time ${HS_TIME}s; certificates $CERTS"
+  echo "tls: $ROUNDS round(s); wrk and h2load ${DURATION}s, s_time ${HS_TIME}s, burst $BURST connections; certificates $CERTS"
   [ -z "$HTTPKIT_ARGS" ] || echo "httpkit-server flags added: $HTTPKIT_ARGS"
   echo "  $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, $(nproc) cores (client and servers share them)"
   echo "  $(openssl version); httpkit-server --threads 2; nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), 2 workers"
@@ -219,7 +235,7 @@ main() {
           idle=$(idle_percent "$h0" "$h1")
           printf '    %-8s %-8s %12s %-6s CPU us each: server %8s, client %8s; host idle %3s%%\n' \
             "$load" "$s" "$rate" \
-            "$([ "$load" = full ] || [ "$load" = resumed ] && echo conn/s || echo req/s)" "$cpu" \
+            "$(case $load in wrk | h2load) echo req/s ;; *) echo conn/s ;; esac)" "$cpu" \
             "$kcpu" "$idle"
           IDLE[$cert.$load.$s]+="$idle "
           RESULTS[$cert.$load.$s]+="$rate "
@@ -253,7 +269,7 @@ main() {
         "$kh / $kn" "$ih / $in"
     done
   done
-  echo "(medians of $ROUNDS round(s); wrk and h2load in req/s, full and resumed in TLS connections/s"
+  echo "(medians of $ROUNDS round(s); wrk and h2load in req/s, full, resumed and burst in TLS connections/s"
   echo " each with one GET; ERR = the tool reported failures, not counted; server CPU: microseconds"
   echo " of the server processes' CPU time per request or connection, from /proc/PID/stat; client"
   echo " CPU: the same for the load tool. With both on the same cores, a server that cost nothing"
