@@ -163,6 +163,18 @@ s_time_rate() {
   awk -v n="$total" -v a="$start" -v b="$end" 'BEGIN {printf "%.0f\n", n / (b - a)}'
 }
 
+# h2load_rate SECONDS SUCCEEDED ARGS...: h2load's req/s, or ERR unless
+# SUCCEEDED requests (a number, or a regex) succeeded and none failed.
+h2load_rate() {
+  local seconds=$1 succeeded=$2 out
+  shift 2
+  out=$(timeout "$seconds" h2load "$@" 2>&1) || true
+  if ! grep -qE "^requests: .* $succeeded succeeded, 0 failed, 0 errored" <<<"$out"; then
+    echo "ERR"; echo "$out" >>"$WORK/errors.log"; return
+  fi
+  sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' <<<"$out"
+}
+
 # run_load LOAD PORT -> prints req/s or connections/s ("ERR" on failures).
 run_load() {
   local load=$1 port=$2 out url="https://127.0.0.1:$2/"
@@ -173,20 +185,10 @@ run_load() {
         echo "ERR"; echo "$out" >>"$WORK/errors.log"; return
       fi
       awk '/^Requests\/sec:/ {print $2}' <<<"$out" ;;
-    h2load)
-      out=$(timeout $((DURATION + 60)) h2load --h1 -D "$DURATION" -c 100 -m 16 -t 2 "$url" 2>&1) || true
-      if ! grep -qE '^requests: .* 0 failed, 0 errored' <<<"$out"; then
-        echo "ERR"; echo "$out" >>"$WORK/errors.log"; return
-      fi
-      sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' <<<"$out" ;;
+    h2load) h2load_rate $((DURATION + 60)) '[0-9]+' --h1 -D "$DURATION" -c 100 -m 16 -t 2 "$url" ;;
     full) s_time_rate "$port" new ;;
     resumed) s_time_rate "$port" reuse ;;
-    burst)
-      out=$(timeout 120 h2load --h1 -n "$BURST" -c "$BURST" -t 2 "$url" 2>&1) || true
-      if ! grep -qE "^requests: .* $BURST succeeded, 0 failed, 0 errored" <<<"$out"; then
-        echo "ERR"; echo "$out" >>"$WORK/errors.log"; return
-      fi
-      sed -nE 's/^finished in [^,]+, ([0-9.]+) req\/s.*/\1/p' <<<"$out" ;;
+    burst) h2load_rate 120 "$BURST" --h1 -n "$BURST" -c "$BURST" -t 2 "$url" ;;
   esac
 }
 
