@@ -66,6 +66,7 @@ void LoopServer::on_readable(ServerConnection& c, bool peer_closing) {
 }
 
 void LoopServer::consume(ServerConnection& c, char* data, std::size_t size) {
+  if (size) c.stall_deadline = false;  // progress: a stall deadline starts over
   if (c.input) {
     c.input->bytes.append(data, size);
     drain_input(c);

@@ -215,6 +215,19 @@ void LoopServer::resume(ServerConnection& c) {
 
 void LoopServer::arm(ServerConnection& c, std::chrono::milliseconds delay) {
   loop_.timers().arm(c.timer, loop_.now_ms(), uint64_t(delay.count()));
+  c.stall_deadline = false;
+}
+
+// The idle deadline (in_body false) or a body's between-reads deadline: left
+// running if it already runs and no request bytes came since (consume()).
+void LoopServer::arm_stall(ServerConnection& c, std::chrono::milliseconds delay, bool in_body) {
+  const Phase phase = in_body ? Phase::reading : Phase::idle;
+  if (!(c.stall_deadline && c.timer.armed() && c.in_body == in_body && c.phase == phase)) {
+    arm(c, delay);
+    c.stall_deadline = true;
+  }
+  c.phase = phase;
+  c.in_body = in_body;
 }
 
 bool LoopServer::handshake_over(ServerConnection& c) {
@@ -247,9 +260,7 @@ void LoopServer::update_timer(ServerConnection& c) {
     return;
   }
   if (c.streaming) {  // a body streamed to its handler: between reads
-    arm(c, options_.body_timeout);
-    c.phase = Phase::reading;
-    c.in_body = true;
+    arm_stall(c, options_.body_timeout, true);
     return;
   }
   if (c.input) {
@@ -257,21 +268,20 @@ void LoopServer::update_timer(ServerConnection& c) {
     // The header deadline runs from the head's first byte and is not
     // extended by trickling bytes; the body deadline runs between reads.
     if (in_body) {
-      arm(c, options_.body_timeout);
-    } else if (c.phase != Phase::reading || c.in_body) {
-      arm(c, options_.header_timeout);
+      arm_stall(c, options_.body_timeout, true);
+      return;
     }
+    if (c.phase != Phase::reading || c.in_body) arm(c, options_.header_timeout);
     c.phase = Phase::reading;
-    c.in_body = in_body;
+    c.in_body = false;
     return;
   }
-  c.in_body = false;
   if (draining_) {
+    c.in_body = false;
     close_connection(c);
     return;
   }
-  c.phase = Phase::idle;
-  arm(c, options_.idle_timeout);
+  arm_stall(c, options_.idle_timeout, false);
 }
 
 void LoopServer::on_connection_timer(io::TimerNode* node) {

@@ -140,6 +140,7 @@ class LoopServer {
   void resume(ServerConnection& c);
   void update_timer(ServerConnection& c);
   void arm(ServerConnection& c, std::chrono::milliseconds delay);
+  void arm_stall(ServerConnection& c, std::chrono::milliseconds delay, bool in_body);
   // False while the connection's TLS handshake runs (its deadline applies).
   bool handshake_over(ServerConnection& c);
   void count(Deadline d) {

@@ -93,6 +93,10 @@ struct ServerConnection {
   // A body is streamed to a handler: its state is the loop's, by fd, for
   // the request's length only (request_body_stream.cpp).
   bool streaming = false;
+  // The timer measures a stall (keep-alive idle, or a body between reads):
+  // only request bytes restart it, not a read that brought none (an empty
+  // TLS record, a KeyUpdate), or such records would hold a connection open.
+  bool stall_deadline = false;
 
   bool closed() const { return phase == Phase::closed; }
 };

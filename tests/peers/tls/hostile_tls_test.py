@@ -9,7 +9,8 @@ plain HTTP on the TLS port (400 and close), alerts mid-request (fatal,
 close_notify, a plaintext one), a corrupted tag, a replayed record, an
 oversized and an empty inner plaintext, KeyUpdates (a few, one requested,
 answered by the server's own; a bad one; a flood), floods of 16 KB records
-into the request size limits (413, 431) with the server's RSS bounded.
+into the request size limits (413, 431) with the server's RSS bounded,
+records that bring no request bytes (idle and body deadlines run on).
 The records after the handshake are made by tlslib.Tls13Conn from the traffic
 secrets, so the test sends what no TLS library would.
 Run with /usr/bin/python3; HTTPKIT_BIN_DIR points at the built httpkit-server.
@@ -17,6 +18,7 @@ Run with /usr/bin/python3; HTTPKIT_BIN_DIR points at the built httpkit-server.
 
 import os
 import random
+import select
 import socket
 import ssl
 import struct
@@ -468,6 +470,54 @@ def case_truncated_record():
     contained("truncated record")
 
 
+def case_records_without_bytes():
+    """Records that bring no request bytes (empty application data, KeyUpdate)
+    are no progress: the keep-alive and body deadlines run on through them,
+    or a peer could hold a connection for ever at 22 bytes a second. A server
+    of its own, with short deadlines."""
+    limit = 1.5
+    server = tlslib.TLSServer(CERTS, "--threads", "1", "--idle-timeout", str(int(limit * 1000)),
+                              "--body-timeout", str(int(limit * 1000))).start()
+    try:
+        for what in ("idle keep-alive", "request body"):
+            c = tlslib.Tls13Conn(server.port, CERTS)
+            if what == "idle keep-alive":
+                status, _ = c.request("/?length=5")
+                checks.check("[records without bytes] the first request is answered 200",
+                             status == 200, f"status {status}")
+            else:
+                c.send_app(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc")
+            start = time.monotonic()
+            answered = None  # when the server's close (or 408) began to arrive
+            i = 0
+            while time.monotonic() - start < scaled(limit * 4):
+                sent = c.key_update() if i % 4 == 3 else c.send_record(tlslib.CT_APPLICATION_DATA, b"")
+                i += 1
+                readable, _, _ = select.select([c.sock], [], [], 0.2)
+                if readable and sent:
+                    try:
+                        c.recv_app(None, timeout=0.05)
+                    except socket.timeout:
+                        continue  # the session tickets, not an answer
+                    except (EOFError, OSError):
+                        pass
+                if readable or not sent:
+                    answered = time.monotonic() - start
+                    break
+            closed, how = c.closed(scaled(3.0))
+            checks.check(f"[records without bytes, {what}] closed by its {limit:.1f} s deadline",
+                         closed and answered is not None and limit * 0.8 <= answered <= scaled(limit + 2),
+                         f"{how}; {i} records; began after "
+                         + (f"{answered:.2f}s" if answered is not None else f"none in {scaled(limit * 4):.1f}s"))
+            if what == "request body":
+                checks.check("[records without bytes, request body] answered 408",
+                             c.app_data.startswith(b"HTTP/1.1 408"), c.app_data[:40])
+            c.close()
+    finally:
+        server.stop()
+    contained("records without bytes")
+
+
 def main():
     global CERTS, SERVER, PORT, CTX, HEALTHY
     CERTS = tlslib.make_certs()
@@ -486,7 +536,8 @@ def main():
     for case in (case_garbage_client_hello, case_truncated_client_hello, case_oversized_record_header,
                  case_stalled_handshake, case_plain_http, case_our_record_layer_works,
                  case_alert_mid_request, case_corrupted_tag, case_bad_plaintext_lengths,
-                 case_key_update, case_record_floods, case_truncated_record):
+                 case_key_update, case_record_floods, case_truncated_record,
+                 case_records_without_bytes):
         print(f"# {case.__name__}", flush=True)
         try:
             case()
