@@ -93,8 +93,6 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool awaiting_pong_ = false;
   bool close_sent_ = false;
   bool finished_ = false;
-  uint16_t close_code_ = ws::close_code::abnormal;
-  std::string close_reason_;
 };
 
 }  // namespace client
